@@ -1,0 +1,780 @@
+/* ruleset.c - load a rules folder into an immutable compiled rule set.
+ *
+ * Loading is all-or-nothing: every file is parsed and compiled, every
+ * problem is collected (so an operator sees them all in one run of
+ * `eye-admin rules check`), and only a load with no problem at all yields
+ * a set. The caller swaps a new set in whole; readers never see half of one.
+ *
+ * Lookup by category + name is an open-addressing hash table built once at
+ * load, so the request path costs one hash and usually one comparison.
+ */
+#include "autoconfig.h"
+
+#include "validators/ruleset.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "validators/schema.h"
+#include "validators/yamltree.h"
+
+struct rule {
+    char *category;
+    size_t category_len;
+    char *name;
+    size_t name_len;
+    char *description;
+    char *file;
+    struct schema *data;
+    int line, column; /* of `name`, for duplicate reports */
+};
+
+struct ruleset {
+    struct rule *rules; /* sorted by category, then name */
+    size_t count;
+    size_t *table; /* index + 1 into rules; 0 = empty slot */
+    size_t table_size;
+    char version[17];
+    struct schema *envelope[ENVELOPE_FIELD_COUNT];
+    int64_t future_us;
+    int64_t max_age_us;
+    enum ruleset_unknown_policy unknown;
+};
+
+/* The built-in envelope; rules/_envelope.yaml ships the same values. Each
+ * section an envelope file gives replaces the built-in one whole. */
+static const char rs_default_envelope[] =
+    "session_id: {minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$'}\n"
+    "category: {minLength: 1, maxLength: 64, pattern: '^[!-~](?:[ -~]*[!-~])?$'}\n"
+    "name: {minLength: 1, maxLength: 64, pattern: '^[!-~](?:[ -~]*[!-~])?$'}\n"
+    "timestamp: {maxFutureSeconds: 300, maxAgeSeconds: 0}\n"
+    "unknownEventType: reject\n";
+
+static const char *const rs_envelope_fields[ENVELOPE_FIELD_COUNT] = {"session_id", "category",
+                                                                     "name"};
+
+/* Largest maxFutureSeconds / maxAgeSeconds: 200 years. */
+#define RS_MAX_SECONDS INT64_C(6311520000)
+
+/* ---------------------------------------------------------------------
+ * Problems.
+ * ------------------------------------------------------------------- */
+
+void rule_problems_clear(struct rule_problems *problems)
+{
+    if (problems == NULL)
+        return;
+    for (size_t i = 0; i < problems->count; i++) {
+        free(problems->items[i].file);
+        free(problems->items[i].message);
+    }
+    free(problems->items);
+    problems->items = NULL;
+    problems->count = 0;
+}
+
+static bool rs_problem_push(struct rule_problems *problems, const char *file, int line, int column,
+                            const char *message)
+{
+    struct rule_problem *items =
+        realloc(problems->items, (problems->count + 1) * sizeof(*problems->items));
+    if (items == NULL)
+        return false;
+    problems->items = items;
+    struct rule_problem *p = &items[problems->count];
+    p->file = strdup(file != NULL ? file : "");
+    p->message = strdup(message);
+    p->line = line;
+    p->column = column;
+    if (p->file == NULL || p->message == NULL) {
+        free(p->file);
+        free(p->message);
+        return false;
+    }
+    problems->count++;
+    return true;
+}
+
+bool rule_problems_add(struct rule_problems *problems, const char *file, int line, int column,
+                       const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    if (problems == NULL || problems->count > RULESET_MAX_PROBLEMS)
+        return false;
+    if (problems->count == RULESET_MAX_PROBLEMS)
+        return rs_problem_push(problems, file, 0, 0, "too many problems; the rest are not listed");
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return rs_problem_push(problems, file, line, column, msg);
+}
+
+/* ---------------------------------------------------------------------
+ * Freeing and accessors.
+ * ------------------------------------------------------------------- */
+
+static void rs_rule_clear(struct rule *r)
+{
+    free(r->category);
+    free(r->name);
+    free(r->description);
+    free(r->file);
+    schema_free(r->data);
+    memset(r, 0, sizeof(*r));
+}
+
+void ruleset_free(struct ruleset *rs)
+{
+    if (rs == NULL)
+        return;
+    for (size_t i = 0; i < rs->count; i++)
+        rs_rule_clear(&rs->rules[i]);
+    free(rs->rules);
+    free(rs->table);
+    for (size_t i = 0; i < ENVELOPE_FIELD_COUNT; i++)
+        schema_free(rs->envelope[i]);
+    free(rs);
+}
+
+const char *ruleset_version(const struct ruleset *rs)
+{
+    return rs->version;
+}
+
+size_t ruleset_count(const struct ruleset *rs)
+{
+    return rs->count;
+}
+
+const struct rule *ruleset_rule(const struct ruleset *rs, size_t i)
+{
+    return i < rs->count ? &rs->rules[i] : NULL;
+}
+
+const char *rule_category(const struct rule *r)
+{
+    return r->category;
+}
+
+const char *rule_name(const struct rule *r)
+{
+    return r->name;
+}
+
+const char *rule_description(const struct rule *r)
+{
+    return r->description;
+}
+
+const char *rule_file(const struct rule *r)
+{
+    return r->file;
+}
+
+const struct schema *rule_data_schema(const struct rule *r)
+{
+    return r->data;
+}
+
+const struct schema *ruleset_envelope_schema(const struct ruleset *rs, enum envelope_field f)
+{
+    return rs->envelope[f];
+}
+
+void ruleset_envelope_limits(const struct ruleset *rs, enum envelope_field field,
+                             struct envelope_limits *out)
+{
+    schema_string_limits(rs->envelope[field], out);
+}
+
+int64_t ruleset_future_tolerance_us(const struct ruleset *rs)
+{
+    return rs->future_us;
+}
+
+int64_t ruleset_max_age_us(const struct ruleset *rs)
+{
+    return rs->max_age_us;
+}
+
+enum ruleset_unknown_policy ruleset_unknown_policy(const struct ruleset *rs)
+{
+    return rs->unknown;
+}
+
+/* ---------------------------------------------------------------------
+ * Hash table.
+ * ------------------------------------------------------------------- */
+
+static uint64_t rs_hash(const char *category, size_t clen, const char *name, size_t nlen)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < clen; i++)
+        h = (h ^ (unsigned char)category[i]) * UINT64_C(1099511628211);
+    h = (h ^ 0xff) * UINT64_C(1099511628211);
+    for (size_t i = 0; i < nlen; i++)
+        h = (h ^ (unsigned char)name[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+static bool rs_build_table(struct ruleset *rs)
+{
+    size_t size = 8;
+    while (size < rs->count * 2)
+        size *= 2;
+    rs->table = calloc(size, sizeof(*rs->table));
+    if (rs->table == NULL)
+        return false;
+    rs->table_size = size;
+    for (size_t i = 0; i < rs->count; i++) {
+        const struct rule *r = &rs->rules[i];
+        size_t slot = rs_hash(r->category, r->category_len, r->name, r->name_len) & (size - 1);
+        while (rs->table[slot] != 0)
+            slot = (slot + 1) & (size - 1);
+        rs->table[slot] = i + 1;
+    }
+    return true;
+}
+
+const struct rule *ruleset_lookup(const struct ruleset *rs, const char *category,
+                                  size_t category_len, const char *name, size_t name_len)
+{
+    size_t mask = rs->table_size - 1;
+    size_t slot = rs_hash(category, category_len, name, name_len) & mask;
+    for (;;) {
+        size_t idx = rs->table[slot];
+        if (idx == 0)
+            return NULL;
+        const struct rule *r = &rs->rules[idx - 1];
+        if (r->category_len == category_len && r->name_len == name_len &&
+            memcmp(r->category, category, category_len) == 0 &&
+            memcmp(r->name, name, name_len) == 0)
+            return r;
+        slot = (slot + 1) & mask;
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Loading.
+ * ------------------------------------------------------------------- */
+
+/* One file being loaded: its display name and its text. */
+struct rs_file {
+    const char *name; /* base name, hashed and matched against conventions */
+    char *display;    /* name shown in problems (owned) */
+    const char *text;
+    size_t len;
+};
+
+static bool rs_problem(struct rule_problems *problems, const char *file, const struct ynode *at,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Records a problem at a node (or 1:1); always returns false. */
+static bool rs_problem(struct rule_problems *problems, const char *file, const struct ynode *at,
+                       const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    rule_problems_add(problems, file, at != NULL ? at->line : 1, at != NULL ? at->column : 1, "%s",
+                      msg);
+    return false;
+}
+
+static bool rs_unknown_key(struct rule_problems *problems, const char *file,
+                           const struct ynode *key, const char *where, const char *const *known,
+                           size_t n)
+{
+    const char *hint = ynode_suggest(key->text, known, n);
+    if (hint != NULL)
+        return rs_problem(problems, file, key, "unknown key '%s' in %s (did you mean '%s'?)",
+                          key->text, where, hint);
+    return rs_problem(problems, file, key, "unknown key '%s' in %s", key->text, where);
+}
+
+static bool rs_seconds(struct rule_problems *problems, const char *file, const struct ynode *v,
+                       const char *key, int64_t *us_out)
+{
+    if (v->kind != YNODE_SCALAR || v->stype != YSCALAR_INT || v->i < 0 || v->i > RS_MAX_SECONDS)
+        return rs_problem(problems, file, v,
+                          "'%s' expects a whole number of seconds from 0 to %lld", key,
+                          (long long)RS_MAX_SECONDS);
+    *us_out = v->i * 1000000;
+    return true;
+}
+
+/* Applies an envelope file's settings over rs's current ones. */
+static bool rs_apply_envelope(struct ruleset *rs, const struct ynode *root, const char *file,
+                              struct rule_problems *problems)
+{
+    static const char *const keys[] = {"session_id", "category", "name", "timestamp",
+                                       "unknownEventType"};
+    static const char *const ts_keys[] = {"maxFutureSeconds", "maxAgeSeconds"};
+    struct schema_loader ld = {file, problems};
+    bool ok = true;
+
+    if (root->kind != YNODE_MAPPING)
+        return rs_problem(problems, file, root, "the envelope file must be a mapping, not a %s",
+                          ynode_type_name(root));
+    for (size_t k = 0; k + 1 < root->count; k += 2) {
+        const struct ynode *key = root->items[k], *v = root->items[k + 1];
+        size_t f;
+        for (f = 0; f < ENVELOPE_FIELD_COUNT; f++)
+            if (strcmp(key->text, rs_envelope_fields[f]) == 0)
+                break;
+        if (f < ENVELOPE_FIELD_COUNT) {
+            struct schema *s = schema_compile(v, &ld);
+            if (s == NULL) {
+                ok = false;
+                continue;
+            }
+            if (!schema_force_string(s)) {
+                schema_free(s);
+                ok = rs_problem(problems, file, v,
+                                "'%s' is always a string; 'type' may only "
+                                "say string",
+                                key->text);
+                continue;
+            }
+            schema_free(rs->envelope[f]);
+            rs->envelope[f] = s;
+        } else if (strcmp(key->text, "timestamp") == 0) {
+            if (v->kind != YNODE_MAPPING) {
+                ok = rs_problem(problems, file, v, "'timestamp' expects a mapping, not a %s",
+                                ynode_type_name(v));
+                continue;
+            }
+            for (size_t j = 0; j + 1 < v->count; j += 2) {
+                const struct ynode *tk = v->items[j], *tv = v->items[j + 1];
+                if (strcmp(tk->text, "maxFutureSeconds") == 0)
+                    ok = rs_seconds(problems, file, tv, tk->text, &rs->future_us) && ok;
+                else if (strcmp(tk->text, "maxAgeSeconds") == 0)
+                    ok = rs_seconds(problems, file, tv, tk->text, &rs->max_age_us) && ok;
+                else
+                    ok = rs_unknown_key(problems, file, tk, "'timestamp'", ts_keys, 2);
+            }
+        } else if (strcmp(key->text, "unknownEventType") == 0) {
+            if (v->kind == YNODE_SCALAR && v->stype == YSCALAR_STRING &&
+                strcmp(v->text, "reject") == 0)
+                rs->unknown = RULESET_UNKNOWN_REJECT;
+            else if (v->kind == YNODE_SCALAR && v->stype == YSCALAR_STRING &&
+                     strcmp(v->text, "accept") == 0)
+                rs->unknown = RULESET_UNKNOWN_ACCEPT;
+            else
+                ok = rs_problem(problems, file, v, "'unknownEventType' expects reject or accept");
+        } else {
+            ok = rs_unknown_key(problems, file, key, "the envelope file", keys,
+                                sizeof(keys) / sizeof(keys[0]));
+        }
+    }
+    return ok;
+}
+
+/* Checks that a rule's category or name would pass the envelope, so that a
+ * rule no event can ever reach is refused at load time. */
+static bool rs_check_envelope_value(const struct ruleset *rs, enum envelope_field f,
+                                    const struct ynode *v, const char *file,
+                                    struct rule_problems *problems)
+{
+    struct event_verdict verdict;
+    struct vctx ctx;
+    bool ok = true;
+    struct json_object *str = json_object_new_string_len(v->text, (int)v->len);
+    if (str == NULL)
+        return rs_problem(problems, file, v, "out of memory");
+    memset(&verdict, 0, sizeof(verdict));
+    memset(&ctx, 0, sizeof(ctx));
+    verdict.ok = true;
+    ctx.verdict = &verdict;
+    schema_validate(rs->envelope[f], str, &ctx);
+    if (verdict.error_count > 0)
+        ok = rs_problem(problems, file, v, "%s '%s' can never pass the envelope limits: %s (%s)",
+                        rs_envelope_fields[f], v->text, verdict.errors[0].message,
+                        verdict.errors[0].code);
+    else if (ctx.oom)
+        ok = rs_problem(problems, file, v, "out of memory");
+    json_object_put(str);
+    event_verdict_clear(&verdict);
+    return ok;
+}
+
+/* Compiles one rule file into *r. Returns false with problems recorded. */
+static bool rs_compile_rule(const struct ruleset *rs, const struct ynode *root, const char *file,
+                            struct rule *r, struct rule_problems *problems)
+{
+    static const char *const keys[] = {"category", "name", "description", "data"};
+    struct schema_loader ld = {file, problems};
+    const struct ynode *category = NULL, *name = NULL, *data = NULL;
+    bool ok = true;
+
+    if (root->kind != YNODE_MAPPING)
+        return rs_problem(problems, file, root,
+                          "a rule file must be a mapping with category, name, description "
+                          "and data, not a %s",
+                          ynode_type_name(root));
+    for (size_t k = 0; k + 1 < root->count; k += 2) {
+        const struct ynode *key = root->items[k], *v = root->items[k + 1];
+        if (strcmp(key->text, "category") == 0 || strcmp(key->text, "name") == 0 ||
+            strcmp(key->text, "description") == 0) {
+            if (v->kind != YNODE_SCALAR || v->stype != YSCALAR_STRING) {
+                ok = rs_problem(problems, file, v, "'%s' expects a string, not a %s", key->text,
+                                ynode_type_name(v));
+                continue;
+            }
+            if (key->text[0] == 'c')
+                category = v;
+            else if (key->text[0] == 'n')
+                name = v;
+            else if ((r->description = strdup(v->text)) == NULL)
+                ok = rs_problem(problems, file, v, "out of memory");
+        } else if (strcmp(key->text, "data") == 0) {
+            data = v;
+        } else {
+            ok = rs_unknown_key(problems, file, key, "a rule file", keys, 4);
+        }
+    }
+    if (category == NULL)
+        ok = rs_problem(problems, file, root, "the rule has no 'category'");
+    else
+        ok = rs_check_envelope_value(rs, ENVELOPE_CATEGORY, category, file, problems) && ok;
+    if (name == NULL)
+        ok = rs_problem(problems, file, root, "the rule has no 'name'");
+    else
+        ok = rs_check_envelope_value(rs, ENVELOPE_NAME, name, file, problems) && ok;
+    if (data == NULL) {
+        ok = rs_problem(problems, file, root, "the rule has no 'data' schema");
+    } else {
+        r->data = schema_compile(data, &ld);
+        if (r->data == NULL)
+            ok = false;
+        else if (schema_types(r->data) != 0 && !(schema_types(r->data) & SCHEMA_T_OBJECT))
+            ok = rs_problem(problems, file, data,
+                            "'data' is always an object; its 'type' must allow object");
+    }
+    if (!ok)
+        return false;
+    r->category = strdup(category->text);
+    r->category_len = category->len;
+    r->name = strdup(name->text);
+    r->name_len = name->len;
+    r->file = strdup(file);
+    r->line = name->line;
+    r->column = name->column;
+    if (r->category == NULL || r->name == NULL || r->file == NULL)
+        return rs_problem(problems, file, root, "out of memory");
+    return true;
+}
+
+static int rs_file_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct rs_file *)a)->name, ((const struct rs_file *)b)->name);
+}
+
+static int rs_rule_cmp(const void *a, const void *b)
+{
+    const struct rule *x = a, *y = b;
+    int c = strcmp(x->category, y->category);
+    if (c == 0)
+        c = strcmp(x->name, y->name);
+    if (c == 0)
+        c = strcmp(x->file, y->file);
+    return c;
+}
+
+/* SHA-256 over the sorted files; writes 16 hex digits and a NUL. */
+static bool rs_version(const struct rs_file *files, size_t count, char out[17])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    char lenbuf[32];
+    bool ok = false;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        goto fail;
+    for (size_t i = 0; i < count; i++) {
+        int n = snprintf(lenbuf, sizeof(lenbuf), "%zu", files[i].len);
+        if (EVP_DigestUpdate(ctx, files[i].name, strlen(files[i].name) + 1) != 1 ||
+            EVP_DigestUpdate(ctx, lenbuf, (size_t)n + 1) != 1 ||
+            EVP_DigestUpdate(ctx, files[i].text, files[i].len) != 1)
+            goto fail;
+    }
+    if (EVP_DigestFinal_ex(ctx, md, &md_len) != 1 || md_len < 8)
+        goto fail;
+    for (size_t i = 0; i < 8; i++) {
+        static const char hex[] = "0123456789abcdef";
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[16] = '\0';
+    ok = true;
+fail:
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+static bool rs_is_rule_name(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+           (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+/* The loader proper. files is sorted here; their display names are freed
+ * by the caller. */
+static struct ruleset *rs_load(struct rs_file *files, size_t count, struct rule_problems *problems)
+{
+    struct ruleset *rs = NULL;
+    struct ynode *root = NULL;
+    bool ok = true;
+
+    rs = calloc(1, sizeof(*rs));
+    if (rs == NULL)
+        goto oom;
+    if (count > 0) {
+        rs->rules = calloc(count, sizeof(*rs->rules));
+        if (rs->rules == NULL)
+            goto oom;
+    }
+    if (count > 1)
+        qsort(files, count, sizeof(*files), rs_file_cmp);
+    if (!rs_version(files, count, rs->version)) {
+        rule_problems_add(problems, "", 0, 0, "cannot compute the rule set version (libcrypto)");
+        ok = false;
+    }
+
+    /* Envelope: built-in defaults, then the envelope file over them. */
+    rs->unknown = RULESET_UNKNOWN_REJECT;
+    root =
+        ytree_parse(rs_default_envelope, sizeof(rs_default_envelope) - 1, "<built-in>", problems);
+    if (root == NULL || !rs_apply_envelope(rs, root, "<built-in>", problems))
+        ok = false;
+    ytree_free(root);
+    root = NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(files[i].name, RULESET_ENVELOPE_FILE) != 0)
+            continue;
+        root = ytree_parse(files[i].text, files[i].len, files[i].display, problems);
+        if (root == NULL || !rs_apply_envelope(rs, root, files[i].display, problems))
+            ok = false;
+        ytree_free(root);
+        root = NULL;
+    }
+    for (size_t f = 0; f < ENVELOPE_FIELD_COUNT; f++)
+        if (rs->envelope[f] == NULL)
+            ok = false; /* the built-in envelope failed: already reported */
+    if (!ok)
+        goto fail; /* rules are checked against the envelope: it must be sound */
+
+    for (size_t i = 0; i < count; i++) {
+        const struct rs_file *file = &files[i];
+        if (strcmp(file->name, RULESET_ENVELOPE_FILE) == 0)
+            continue;
+        if (file->name[0] == '_') {
+            rule_problems_add(problems, file->display, 0, 0,
+                              "names starting with '_' are reserved (only %s is known); "
+                              "rename the file",
+                              RULESET_ENVELOPE_FILE);
+            ok = false;
+            continue;
+        }
+        root = ytree_parse(file->text, file->len, file->display, problems);
+        if (root == NULL) {
+            ok = false;
+            continue;
+        }
+        struct rule *r = &rs->rules[rs->count];
+        if (rs_compile_rule(rs, root, file->display, r, problems))
+            rs->count++;
+        else {
+            rs_rule_clear(r);
+            ok = false;
+        }
+        ytree_free(root);
+        root = NULL;
+    }
+
+    if (rs->count > 1)
+        qsort(rs->rules, rs->count, sizeof(*rs->rules), rs_rule_cmp);
+    for (size_t i = 1; i < rs->count; i++) {
+        const struct rule *a = &rs->rules[i - 1], *b = &rs->rules[i];
+        if (strcmp(a->category, b->category) == 0 && strcmp(a->name, b->name) == 0) {
+            rule_problems_add(problems, b->file, b->line, b->column,
+                              "duplicate rule for category '%s' name '%s' (also in %s:%d)",
+                              b->category, b->name, a->file, a->line);
+            ok = false;
+        }
+    }
+    if (!ok)
+        goto fail;
+    if (!rs_build_table(rs))
+        goto oom;
+    return rs;
+
+oom:
+    rule_problems_add(problems, "", 0, 0, "out of memory while loading rules");
+fail:
+    ytree_free(root);
+    ruleset_free(rs);
+    return NULL;
+}
+
+struct ruleset *ruleset_load_texts(const struct rule_text *texts, size_t count,
+                                   struct rule_problems *problems)
+{
+    struct rs_file *files = NULL;
+    struct ruleset *rs = NULL;
+    if (count > RULESET_MAX_FILES) {
+        rule_problems_add(problems, "", 0, 0, "more than %d rule files", RULESET_MAX_FILES);
+        return NULL;
+    }
+    files = calloc(count > 0 ? count : 1, sizeof(*files));
+    if (files == NULL) {
+        rule_problems_add(problems, "", 0, 0, "out of memory while loading rules");
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        files[i].name = texts[i].name;
+        files[i].display = (char *)texts[i].name;
+        files[i].text = texts[i].text;
+        files[i].len = texts[i].len;
+    }
+    rs = rs_load(files, count, problems);
+    free(files);
+    return rs;
+}
+
+/* Reads a whole regular file of at most RULESET_MAX_FILE_SIZE bytes. */
+static char *rs_read_file(const char *path, size_t *len_out, struct rule_problems *problems)
+{
+    FILE *fp = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+
+    fp = fopen(path, "rb");
+    if (fp == NULL) {
+        rule_problems_add(problems, path, 0, 0, "cannot open: %s", strerror(errno));
+        goto fail;
+    }
+    buf = malloc(RULESET_MAX_FILE_SIZE + 1);
+    if (buf == NULL) {
+        rule_problems_add(problems, path, 0, 0, "out of memory");
+        goto fail;
+    }
+    len = fread(buf, 1, RULESET_MAX_FILE_SIZE + 1, fp);
+    if (ferror(fp)) {
+        rule_problems_add(problems, path, 0, 0, "cannot read: %s", strerror(errno));
+        goto fail;
+    }
+    if (len > RULESET_MAX_FILE_SIZE) {
+        rule_problems_add(problems, path, 0, 0, "larger than %d bytes", RULESET_MAX_FILE_SIZE);
+        goto fail;
+    }
+    fclose(fp);
+    *len_out = len;
+    return buf;
+fail:
+    if (fp != NULL)
+        fclose(fp);
+    free(buf);
+    return NULL;
+}
+
+static void rs_files_free(struct rs_file *files, size_t count)
+{
+    if (files == NULL)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free((char *)files[i].name);
+        free(files[i].display);
+        free((char *)files[i].text);
+    }
+    free(files);
+}
+
+struct ruleset *ruleset_load_dir(const char *dir, struct rule_problems *problems)
+{
+    DIR *d = NULL;
+    struct rs_file *files = NULL;
+    size_t count = 0;
+    struct ruleset *rs = NULL;
+    bool ok = true;
+
+    d = opendir(dir);
+    if (d == NULL) {
+        rule_problems_add(problems, dir, 0, 0, "cannot open the rules folder: %s", strerror(errno));
+        return NULL;
+    }
+    files = calloc(RULESET_MAX_FILES, sizeof(*files));
+    if (files == NULL) {
+        rule_problems_add(problems, dir, 0, 0, "out of memory");
+        goto fail;
+    }
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (de == NULL) {
+            if (errno != 0) {
+                rule_problems_add(problems, dir, 0, 0, "cannot list the rules folder: %s",
+                                  strerror(errno));
+                ok = false;
+            }
+            break;
+        }
+        if (de->d_name[0] == '.' || !rs_is_rule_name(de->d_name))
+            continue;
+        if (count == RULESET_MAX_FILES) {
+            rule_problems_add(problems, dir, 0, 0, "more than %d rule files", RULESET_MAX_FILES);
+            ok = false;
+            break;
+        }
+        struct rs_file *f = &files[count];
+        size_t plen = strlen(dir) + 1 + strlen(de->d_name) + 1;
+        f->display = malloc(plen);
+        f->name = strdup(de->d_name);
+        if (f->display == NULL || f->name == NULL) {
+            count++;
+            rule_problems_add(problems, dir, 0, 0, "out of memory");
+            goto fail;
+        }
+        snprintf(f->display, plen, "%s/%s", dir, de->d_name);
+        count++;
+        struct stat st;
+        if (stat(f->display, &st) != 0) {
+            rule_problems_add(problems, f->display, 0, 0, "cannot stat: %s", strerror(errno));
+            ok = false;
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            /* A folder named x.yaml: not a rule file; skip it like other
+             * non-files, keeping the entry out of the hash. */
+            free((char *)f->name);
+            free(f->display);
+            memset(f, 0, sizeof(*f));
+            count--;
+            continue;
+        }
+        f->text = rs_read_file(f->display, &f->len, problems);
+        if (f->text == NULL)
+            ok = false;
+    }
+    closedir(d);
+    d = NULL;
+    if (!ok)
+        goto fail;
+    rs = rs_load(files, count, problems);
+fail:
+    if (d != NULL)
+        closedir(d);
+    rs_files_free(files, count);
+    return rs;
+}
