@@ -22,3 +22,11 @@ validators_libvalidators_a_SOURCES = $(validators_sources)
 validators_libvalidators_a_CPPFLAGS = $(VALIDATORS_CPPFLAGS)
 EXTRA_DIST += validators/README.md
 
+# --- shipped rules, installed as a folder of their own -----------------
+eyerulesdir = $(pkgdatadir)/rules
+dist_eyerules_DATA = \
+	rules/_envelope.yaml \
+	rules/form_interaction.submit.yaml \
+	rules/page_interaction.cta_click.yaml \
+	rules/page_interaction.pageview.yaml
+
