@@ -30,3 +30,44 @@ dist_eyerules_DATA = \
 	rules/page_interaction.cta_click.yaml \
 	rules/page_interaction.pageview.yaml
 
+# --- unit tests (cmocka, TAP); data-driven cases in tests/unit/data/ ----
+validators_test_cppflags = $(VALIDATORS_CPPFLAGS) $(CMOCKA_CFLAGS)
+validators_test_ldadd = $(VALIDATORS_LIBS) $(CMOCKA_LIBS)
+EXTRA_DIST += tests/unit/data
+
+check_PROGRAMS += tests/unit/test_timestamp
+TESTS += tests/unit/test_timestamp
+tests_unit_test_timestamp_SOURCES = tests/unit/test_timestamp.c
+tests_unit_test_timestamp_CPPFLAGS = $(validators_test_cppflags)
+tests_unit_test_timestamp_LDADD = $(validators_test_ldadd)
+
+check_PROGRAMS += tests/unit/test_format
+TESTS += tests/unit/test_format
+tests_unit_test_format_SOURCES = tests/unit/test_format.c
+tests_unit_test_format_CPPFLAGS = $(validators_test_cppflags)
+tests_unit_test_format_LDADD = $(validators_test_ldadd)
+
+check_PROGRAMS += tests/unit/test_schema
+TESTS += tests/unit/test_schema
+tests_unit_test_schema_SOURCES = tests/unit/test_schema.c
+tests_unit_test_schema_CPPFLAGS = $(validators_test_cppflags)
+tests_unit_test_schema_LDADD = $(validators_test_ldadd)
+
+check_PROGRAMS += tests/unit/test_ruleset
+TESTS += tests/unit/test_ruleset
+tests_unit_test_ruleset_SOURCES = tests/unit/test_ruleset.c
+tests_unit_test_ruleset_CPPFLAGS = $(validators_test_cppflags)
+tests_unit_test_ruleset_LDADD = $(validators_test_ldadd)
+
+check_PROGRAMS += tests/unit/test_event
+TESTS += tests/unit/test_event
+tests_unit_test_event_SOURCES = tests/unit/test_event.c
+tests_unit_test_event_CPPFLAGS = $(validators_test_cppflags)
+tests_unit_test_event_LDADD = $(validators_test_ldadd)
+
+check_PROGRAMS += tests/unit/test_cases
+TESTS += tests/unit/test_cases
+tests_unit_test_cases_SOURCES = tests/unit/test_cases.c
+tests_unit_test_cases_CPPFLAGS = $(validators_test_cppflags)
+tests_unit_test_cases_LDADD = $(validators_test_ldadd)
+
