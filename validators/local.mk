@@ -71,3 +71,26 @@ tests_unit_test_cases_SOURCES = tests/unit/test_cases.c
 tests_unit_test_cases_CPPFLAGS = $(validators_test_cppflags)
 tests_unit_test_cases_LDADD = $(validators_test_ldadd)
 
+# --- libFuzzer harnesses (configure --enable-fuzzers CC=clang) ----------
+# They compile the validator sources themselves, instrumented, rather than
+# linking the uninstrumented library. fuzz/run-fuzzers.sh runs each for N
+# runs (CI).
+EXTRA_DIST += fuzz/README fuzz/run-fuzzers.sh fuzz/corpus
+if ENABLE_FUZZERS
+validators_fuzz_flags = -fsanitize=fuzzer,address,undefined
+noinst_PROGRAMS += fuzz/fuzz_rules fuzz/fuzz_event
+
+fuzz_fuzz_rules_SOURCES = fuzz/fuzz_rules.c $(validators_sources)
+fuzz_fuzz_rules_CPPFLAGS = $(VALIDATORS_CPPFLAGS)
+fuzz_fuzz_rules_CFLAGS = $(AM_CFLAGS) $(validators_fuzz_flags)
+fuzz_fuzz_rules_LDFLAGS = $(AM_LDFLAGS) $(validators_fuzz_flags)
+fuzz_fuzz_rules_LDADD = lib/libeye.a $(validators_extlibs)
+
+fuzz_fuzz_event_SOURCES = fuzz/fuzz_event.c $(validators_sources)
+fuzz_fuzz_event_CPPFLAGS = $(VALIDATORS_CPPFLAGS) \
+	-DEYE_FUZZ_RULES_DIR='"$(abs_top_srcdir)/rules"'
+fuzz_fuzz_event_CFLAGS = $(AM_CFLAGS) $(validators_fuzz_flags)
+fuzz_fuzz_event_LDFLAGS = $(AM_LDFLAGS) $(validators_fuzz_flags)
+fuzz_fuzz_event_LDADD = lib/libeye.a $(validators_extlibs)
+endif
+
