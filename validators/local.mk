@@ -94,3 +94,14 @@ fuzz_fuzz_event_LDFLAGS = $(AM_LDFLAGS) $(validators_fuzz_flags)
 fuzz_fuzz_event_LDADD = lib/libeye.a $(validators_extlibs)
 endif
 
+# --- benchmark: not part of `make check` --------------------------------
+# `make bench-validate` builds it and runs it against the shipped rules.
+EXTRA_PROGRAMS += bench/bench_validate
+CLEANFILES += bench/bench_validate$(EXEEXT)
+bench_bench_validate_SOURCES = bench/bench_validate.c
+bench_bench_validate_CPPFLAGS = $(VALIDATORS_CPPFLAGS)
+bench_bench_validate_LDADD = $(VALIDATORS_LIBS)
+
+.PHONY: bench-validate
+bench-validate: bench/bench_validate$(EXEEXT)
+	./bench/bench_validate$(EXEEXT) '$(abs_top_srcdir)/rules'
