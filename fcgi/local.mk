@@ -1,0 +1,14 @@
+# fcgi/: eye.fcgi, the FastCGI responder spawned by lighttpd or Apache.
+libexec_PROGRAMS += fcgi/eye.fcgi
+fcgi_eye_fcgi_SOURCES = \
+	fcgi/main.c \
+	fcgi/auth.c fcgi/auth.h \
+	fcgi/dbconn.c fcgi/dbconn.h \
+	fcgi/ingest.c fcgi/ingest.h \
+	fcgi/queue.c fcgi/queue.h \
+	fcgi/request.c fcgi/request.h \
+	fcgi/router.c fcgi/router.h \
+	fcgi/rules_live.c fcgi/rules_live.h \
+	fcgi/worker.c fcgi/worker.h
+fcgi_eye_fcgi_CPPFLAGS = $(VALIDATORS_CPPFLAGS) $(MARIADB_CFLAGS) $(ZLIB_CFLAGS) $(UUID_CFLAGS)
+fcgi_eye_fcgi_LDADD = $(VALIDATORS_LIBS) $(EYE_LIB_LIBS) $(ZLIB_LIBS) $(UUID_LIBS) $(FCGI_LIBS)

@@ -1,0 +1,15 @@
+# tests/: integration tests (shell, TAP) that start their own MariaDB and
+# lighttpd. Unit tests of each module are listed beside the module.
+INTEGRATION_TESTS = \
+	tests/integration/foundation.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/tap.sh scripts/stack.sh \
+	tests/integration/data/brief_examples.json
+
+# Integration tests need the programs they start.
+$(INTEGRATION_TESTS:.sh=.log): admin/eye-admin fcgi/eye.fcgi
+
+clean-local: clean-mariadb-template
+clean-mariadb-template:
+	-rm -rf tests/mariadb-template tests/mariadb-template.lock tests/mariadb-template.log
+.PHONY: clean-mariadb-template

@@ -1,0 +1,44 @@
+/* auth.h - who is calling: API key check with a short-lived cache.
+ *
+ * Keys arrive as "Authorization: Bearer KEY". They are looked up by their
+ * SHA-256 in api_keys and the answer (found or not) is cached in the
+ * process for ingest.key_cache_seconds (unknown keys for at most 5 s), so a
+ * busy application costs one lookup per process per period, and a revoked
+ * key stops working within that period.
+ */
+#ifndef EYE_FCGI_AUTH_H
+#define EYE_FCGI_AUTH_H
+
+#include <stdint.h>
+
+#include "fcgi/dbconn.h"
+
+enum auth_scope { AUTH_SCOPE_WRITE, AUTH_SCOPE_READ };
+
+struct auth_identity {
+    unsigned int application_id;
+    enum auth_scope scope;
+};
+
+enum auth_result {
+    AUTH_OK,
+    AUTH_MISSING,     /* no Authorization header, or not a Bearer one */
+    AUTH_INVALID,     /* unknown, revoked or malformed key */
+    AUTH_UNAVAILABLE, /* the database could not be asked */
+};
+
+struct auth_cache;
+
+/* Creates a cache whose positive entries live ttl_seconds (0: no caching).
+ * Returns NULL when out of memory. Shared by all workers (it locks). */
+struct auth_cache *auth_cache_new(int64_t ttl_seconds);
+
+/* Frees the cache (NULL-safe). */
+void auth_cache_free(struct auth_cache *cache);
+
+/* Checks the Authorization header value (may be NULL) and fills who.
+ * Queries the database through db only on a cache miss. */
+enum auth_result auth_check(struct auth_cache *cache, struct dbconn *db, const char *header,
+                            int64_t now_us, struct auth_identity *who);
+
+#endif

@@ -1,0 +1,88 @@
+/* dbconn.c - per-worker connection and statement cache (see dbconn.h).
+ *
+ * All SQL that eye.fcgi runs is in the table below, so the ingest account's
+ * privileges can be checked against it at a glance: it reads api_keys and
+ * inserts into event_queue, nothing else.
+ */
+#include "autoconfig.h"
+
+#include "fcgi/dbconn.h"
+
+#include "lib/db.h"
+#include "lib/log.h"
+
+static const struct {
+    const char *name;
+    const char *sql;
+} dbconn_sql[DBCONN_NSTMTS] = {
+    [DBCONN_KEY_LOOKUP] = {"key_lookup", "SELECT application_id, scope FROM api_keys "
+                                         "WHERE key_hash = ? AND revoked_at IS NULL"},
+    [DBCONN_QUEUE_INSERT] =
+        {"queue_insert",
+         "INSERT INTO event_queue (application_id, received_at, event_id, session_key, category,"
+         " name, occurred_at, client_timestamp, sent_at, clock_skew_us, skew_corrected,"
+         " rules_version, data, error_code, error_pointer, error_message, payload,"
+         " payload_truncated) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+};
+
+void dbconn_init(struct dbconn *db, const struct config *cfg)
+{
+    db->cfg = cfg;
+    db->conn = NULL;
+    for (int i = 0; i < DBCONN_NSTMTS; i++)
+        db->stmts[i] = NULL;
+}
+
+MYSQL *dbconn_get(struct dbconn *db)
+{
+    if (db->conn != NULL)
+        return db->conn;
+    db->conn = db_connect(db->cfg, &db->cfg->accounts.ingest);
+    if (db->conn == NULL)
+        return NULL;
+    /* Each request's rows are committed together, explicitly; reads see
+     * committed data at once (a revoked key is not hidden by a snapshot). */
+    if (mysql_autocommit(db->conn, 0) != 0 ||
+        !db_exec(db->conn, "set_isolation",
+                 "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")) {
+        log_error("configure ingest connection: %s", mysql_error(db->conn));
+        dbconn_reset(db);
+        return NULL;
+    }
+    return db->conn;
+}
+
+MYSQL_STMT *dbconn_stmt(struct dbconn *db, enum dbconn_stmt id)
+{
+    if (db->stmts[id] != NULL)
+        return db->stmts[id];
+    MYSQL *conn = dbconn_get(db);
+    if (conn == NULL)
+        return NULL;
+    db->stmts[id] = db_prepare(conn, dbconn_sql[id].name, dbconn_sql[id].sql);
+    if (db->stmts[id] == NULL && db_error_is_connection_lost(mysql_errno(conn)))
+        dbconn_reset(db);
+    return db->stmts[id];
+}
+
+void dbconn_reset(struct dbconn *db)
+{
+    for (int i = 0; i < DBCONN_NSTMTS; i++) {
+        if (db->stmts[i] != NULL)
+            mysql_stmt_close(db->stmts[i]);
+        db->stmts[i] = NULL;
+    }
+    if (db->conn != NULL)
+        mysql_close(db->conn);
+    db->conn = NULL;
+}
+
+bool dbconn_failed(struct dbconn *db, unsigned int err)
+{
+    if (db_error_is_connection_lost(err)) {
+        dbconn_reset(db);
+        return true;
+    }
+    return db_error_is_transient(err);
+}

@@ -1,0 +1,49 @@
+/* dbconn.h - a worker thread's database connection and its prepared
+ * statements.
+ *
+ * Each worker owns one dbconn; nothing in it is shared. The connection is
+ * opened on first use and statements are prepared on first use, then
+ * reused. When a call fails with a lost connection the owner calls
+ * dbconn_reset, and the next use connects again: MariaDB restarting costs
+ * the requests in flight a 503, not a lighttpd restart.
+ */
+#ifndef EYE_FCGI_DBCONN_H
+#define EYE_FCGI_DBCONN_H
+
+#include <mysql.h>
+#include <stdbool.h>
+
+#include "lib/config.h"
+
+enum dbconn_stmt {
+    DBCONN_KEY_LOOKUP,   /* key_hash -> application_id, scope */
+    DBCONN_QUEUE_INSERT, /* one queue row; executed in bulk */
+    DBCONN_NSTMTS
+};
+
+struct dbconn {
+    const struct config *cfg;
+    MYSQL *conn;
+    MYSQL_STMT *stmts[DBCONN_NSTMTS];
+};
+
+/* Prepares an unconnected dbconn; cfg must outlive it. */
+void dbconn_init(struct dbconn *db, const struct config *cfg);
+
+/* Returns the statement, connecting and preparing as needed, or NULL (logged)
+ * when the database cannot be reached or the statement cannot be prepared.
+ * The dbconn keeps ownership. */
+MYSQL_STMT *dbconn_stmt(struct dbconn *db, enum dbconn_stmt id);
+
+/* Returns the connection, connecting as needed, or NULL (logged). */
+MYSQL *dbconn_get(struct dbconn *db);
+
+/* Closes the connection and its statements; the next use reconnects. */
+void dbconn_reset(struct dbconn *db);
+
+/* After a failed call with error err: resets when the connection is gone.
+ * Returns true when the failure is the database's availability (the caller
+ * answers 503), false for any other error (500). */
+bool dbconn_failed(struct dbconn *db, unsigned int err);
+
+#endif

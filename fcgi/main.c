@@ -1,0 +1,151 @@
+/* main.c - eye.fcgi: The Eye's FastCGI responder.
+ *
+ * Spawned by lighttpd (bin-path) or Apache mod_fcgid with the listening
+ * socket on fd 0. Runs ingest.threads worker threads, each accepting
+ * requests in turn and owning its own database connection. Signals are
+ * blocked in every thread and taken by the main thread with sigwait: on
+ * SIGTERM/SIGINT it stops accepting (shutting the listening socket down
+ * wakes the workers blocked in accept), lets each worker finish the request
+ * it is serving, and exits 0.
+ *
+ * Configuration: the file named by $EYE_CONFIG (lighttpd's bin-environment,
+ * Apache's FcgidInitialEnv), else the installed default.
+ */
+#include "autoconfig.h"
+
+#include <fcgiapp.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fcgi/auth.h"
+#include "fcgi/request.h"
+#include "fcgi/router.h"
+#include "fcgi/rules_live.h"
+#include "fcgi/worker.h"
+#include "lib/config.h"
+#include "lib/log.h"
+
+static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool stopping;
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    mysql_thread_init();
+    for (;;) {
+        pthread_mutex_lock(&accept_lock);
+        int rc = atomic_load(&stopping) ? -1 : FCGX_Accept_r(&w->fcgx);
+        pthread_mutex_unlock(&accept_lock);
+        if (rc < 0)
+            break;
+        struct request r;
+        if (request_init(&r, &w->fcgx))
+            router_dispatch(w, &r);
+        else
+            request_reply_error(&r, 414, NULL, "uri_too_long", NULL, "the URI is too long");
+        FCGX_Finish_r(&w->fcgx);
+    }
+    event_thread_cleanup();
+    mysql_thread_end();
+    return NULL;
+}
+
+int main(void)
+{
+    log_init("eye.fcgi", LOG_LEVEL_INFO);
+
+    /* Before FCGX_Init and before any thread: every thread inherits the
+     * mask, so only the main thread's sigwait sees these signals. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (FCGX_Init() != 0) {
+        fprintf(stderr, "eye.fcgi: cannot initialise libfcgi\n");
+        return 1;
+    }
+    if (FCGX_IsCGI()) {
+        fprintf(stderr, "eye.fcgi is a FastCGI program: run it under lighttpd (bin-path) or "
+                        "Apache mod_fcgid, which hand it a listening socket on fd 0\n");
+        return 2;
+    }
+
+    struct config cfg;
+    const char *env_path = getenv("EYE_CONFIG");
+    if (!config_load(&cfg, config_default_path(NULL), env_path != NULL && *env_path != '\0'))
+        return 1;
+    log_set_level(cfg.log_level);
+    if (mysql_library_init(0, NULL, NULL) != 0) {
+        log_error("cannot initialise the MariaDB client library");
+        return 1;
+    }
+    int rc = 1;
+    int nthreads = (int)cfg.ingest.threads, started = 0;
+    struct worker *workers = calloc((size_t)nthreads, sizeof(*workers));
+    pthread_t *threads = calloc((size_t)nthreads, sizeof(*threads));
+    struct auth_cache *auth = auth_cache_new(cfg.ingest.key_cache_seconds);
+    bool rules_started = false;
+    if (workers == NULL || threads == NULL || auth == NULL) {
+        log_error("out of memory at start");
+        goto done;
+    }
+    if (!rules_live_start(&cfg))
+        goto done;
+    rules_started = true;
+    for (int i = 0; i < nthreads; i++) {
+        if (!worker_init(&workers[i], i, &cfg, auth))
+            goto stop;
+        if (pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0) {
+            log_error("cannot start worker thread %d", i);
+            worker_free(&workers[i]);
+            goto stop;
+        }
+        started++;
+    }
+    log_info("started: %d worker threads, config %s", nthreads,
+             *cfg.path ? cfg.path : "(defaults)");
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGTERM || sig == SIGINT || sig == SIGUSR1) {
+            log_info("signal %d: finishing requests in flight, then exiting", sig);
+            break;
+        }
+    }
+    rc = 0;
+
+stop:
+    atomic_store(&stopping, true);
+    /* Wakes every worker blocked in accept(): it fails on a socket shut
+     * down, and the workers see `stopping`. */
+    shutdown(0, SHUT_RDWR);
+    for (int i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+        worker_free(&workers[i]);
+    }
+    if (rc != 0 && started < nthreads)
+        worker_free(&workers[started]); /* the one whose start failed */
+
+done:
+    if (rules_started)
+        rules_live_stop();
+    auth_cache_free(auth);
+    free(workers);
+    free(threads);
+    mysql_library_end();
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,167 @@
+/* request.c - reading FastCGI requests and writing answers (see request.h).
+ *
+ * Bodies are read only after CONTENT_LENGTH has been checked against the
+ * limit, into a buffer the worker allocated once, so a request costs no
+ * allocation for its body and an oversized one costs no reading at all.
+ */
+#include "autoconfig.h"
+
+#include "fcgi/request.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "lib/log.h"
+#include "lib/strparse.h"
+
+int64_t request_now_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+bool request_init(struct request *r, FCGX_Request *fcgx)
+{
+    memset(r, 0, sizeof(*r));
+    r->fcgx = fcgx;
+    r->received_us = request_now_us();
+    r->method = request_param(r, "REQUEST_METHOD");
+    if (r->method == NULL)
+        r->method = "";
+    r->query = request_param(r, "QUERY_STRING");
+    if (r->query == NULL)
+        r->query = "";
+    const char *uri = request_param(r, "REQUEST_URI");
+    if (uri == NULL)
+        uri = request_param(r, "SCRIPT_NAME");
+    if (uri == NULL)
+        uri = "/";
+    size_t len = strcspn(uri, "?");
+    if (len >= sizeof(r->path))
+        return false;
+    memcpy(r->path, uri, len);
+    r->path[len] = '\0';
+    return true;
+}
+
+const char *request_param(const struct request *r, const char *name)
+{
+    return FCGX_GetParam(name, r->fcgx->envp);
+}
+
+enum request_body_status request_read_body(struct request *r, char *buf, size_t cap)
+{
+    const char *cl = request_param(r, "CONTENT_LENGTH");
+    if (cl == NULL || *cl == '\0')
+        return REQUEST_BODY_NO_LENGTH;
+    uint64_t want;
+    if (!strparse_uint64(cl, UINT64_MAX, &want))
+        return REQUEST_BODY_BAD_LENGTH;
+    if (want > cap)
+        return REQUEST_BODY_TOO_LARGE;
+    size_t got = 0;
+    while (got < want) {
+        int n = FCGX_GetStr(buf + got, (int)(want - got), r->fcgx->in);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got != want)
+        return REQUEST_BODY_SHORT;
+    r->body = buf;
+    r->body_len = got;
+    return REQUEST_BODY_OK;
+}
+
+const char *request_status_text(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
+    }
+}
+
+void request_reply_json(struct request *r, int status, const char *extra_headers,
+                        struct json_object *body)
+{
+    if (r->answered) {
+        log_error("%s %s: second answer (%d) suppressed; the status already went out", r->method,
+                  r->path, status);
+        return;
+    }
+    r->answered = true;
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    /* libfcgi's own printf knows few conversions (no %zu): format here. */
+    char head[1024];
+    int n = snprintf(head, sizeof(head),
+                     "Status: %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\n%s\r\n",
+                     status, request_status_text(status), len + 1,
+                     extra_headers != NULL ? extra_headers : "");
+    if (n < 0 || (size_t)n >= sizeof(head)) {
+        log_error("%s %s: response headers too long", r->method, r->path);
+        return;
+    }
+    FCGX_PutStr(head, n, r->fcgx->out);
+    FCGX_PutStr(text, (int)len, r->fcgx->out);
+    FCGX_PutChar('\n', r->fcgx->out);
+}
+
+void request_reply_error(struct request *r, int status, const char *extra_headers, const char *code,
+                         const char *pointer, const char *message)
+{
+    struct json_object *err = json_object_new_object();
+    struct json_object *body = json_object_new_object();
+    if (err == NULL || body == NULL) {
+        json_object_put(err);
+        json_object_put(body);
+        /* No memory for JSON: still answer, with a fixed text. */
+        if (!r->answered) {
+            r->answered = true;
+            FCGX_FPrintF(r->fcgx->out, "Status: %d %s\r\nContent-Type: text/plain\r\n\r\n%s\n",
+                         status, request_status_text(status), code);
+        }
+        return;
+    }
+    json_object_object_add(err, "code", json_object_new_string(code));
+    json_object_object_add(err, "pointer",
+                           pointer != NULL ? json_object_new_string(pointer) : NULL);
+    json_object_object_add(err, "message", json_object_new_string(message));
+    json_object_object_add(body, "error", err);
+    request_reply_json(r, status, extra_headers, body);
+    json_object_put(body);
+}

@@ -1,0 +1,67 @@
+/* request.h - one FastCGI request: its parameters, its body, its answer.
+ *
+ * A request is owned by the worker thread that accepted it. Strings from
+ * FCGX_GetParam die at the next accept, so nothing here outlives the
+ * request. Answers go out through request_reply*: the first call writes the
+ * status line and headers; a second call is a programming error and is
+ * logged, never sent, because a status that went out cannot be changed.
+ */
+#ifndef EYE_FCGI_REQUEST_H
+#define EYE_FCGI_REQUEST_H
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct request {
+    FCGX_Request *fcgx;
+    const char *method;
+    char path[1024];     /* REQUEST_URI without the query string, not decoded */
+    const char *query;   /* QUERY_STRING, "" when absent */
+    int64_t received_us; /* when the request was accepted, µs since the epoch (UTC) */
+    char *body;          /* the worker's body buffer; valid after request_read_body */
+    size_t body_len;
+    bool answered;
+};
+
+/* Outcome of reading a body, mapped to HTTP by the caller. */
+enum request_body_status {
+    REQUEST_BODY_OK,
+    REQUEST_BODY_NO_LENGTH,  /* 411: no CONTENT_LENGTH */
+    REQUEST_BODY_BAD_LENGTH, /* 400: CONTENT_LENGTH not a number */
+    REQUEST_BODY_TOO_LARGE,  /* 413: above the limit, nothing read */
+    REQUEST_BODY_SHORT,      /* 400: the client sent less than announced */
+};
+
+/* Fills r from the accepted fcgx request. Returns false when the request
+ * URI is too long (the caller answers 414). */
+bool request_init(struct request *r, FCGX_Request *fcgx);
+
+/* Returns the value of a CGI parameter (e.g. "HTTP_AUTHORIZATION") or NULL.
+ * The string lives until the request is finished. */
+const char *request_param(const struct request *r, const char *name);
+
+/* Reads the body into buf (capacity cap bytes, cap is also the limit): the
+ * length is checked before anything is read. On success r->body/body_len
+ * point at the data. */
+enum request_body_status request_read_body(struct request *r, char *buf, size_t cap);
+
+/* Sends status, the extra header lines (each ending in "\r\n", may be NULL)
+ * and a JSON body. Does not take ownership of body. */
+void request_reply_json(struct request *r, int status, const char *extra_headers,
+                        struct json_object *body);
+
+/* Sends {"error": {"code": code, "pointer": pointer, "message": message}}.
+ * pointer may be NULL when no value is to blame. */
+void request_reply_error(struct request *r, int status, const char *extra_headers, const char *code,
+                         const char *pointer, const char *message);
+
+/* Reason phrase for an HTTP status ("Accepted" for 202). */
+const char *request_status_text(int status);
+
+/* Current time in µs since the Unix epoch, UTC. */
+int64_t request_now_us(void);
+
+#endif

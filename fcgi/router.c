@@ -1,0 +1,108 @@
+/* router.c - dispatch of a request to its handler (see router.h).
+ *
+ * Routes:
+ *   POST /v1/events      write key   events in (ingest.c)
+ *   POST /api/events/    write key   the earlier prototype's route, same contract
+ *   GET  /v1/health      none        database state and live rule-set version
+ * Anything else is 404; a known path with another method is 405 with Allow.
+ */
+#include "autoconfig.h"
+
+#include "fcgi/router.h"
+
+#include <string.h>
+
+#include "fcgi/ingest.h"
+#include "fcgi/rules_live.h"
+#include "lib/log.h"
+
+static bool router_path_is(const char *path, const char *a, const char *b)
+{
+    return strcmp(path, a) == 0 || (b != NULL && strcmp(path, b) == 0);
+}
+
+/* Authenticates and checks the scope; answers and returns false on refusal. */
+static bool router_authorize(struct worker *w, struct request *r, enum auth_scope need,
+                             struct auth_identity *who)
+{
+    switch (
+        auth_check(w->auth, &w->db, request_param(r, "HTTP_AUTHORIZATION"), r->received_us, who)) {
+    case AUTH_OK:
+        break;
+    case AUTH_MISSING:
+        request_reply_error(r, 401, "WWW-Authenticate: Bearer\r\n", "missing_key", NULL,
+                            "send Authorization: Bearer <key>");
+        return false;
+    case AUTH_INVALID:
+        request_reply_error(r, 401, "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n",
+                            "invalid_key", NULL, "the key is unknown or revoked");
+        return false;
+    case AUTH_UNAVAILABLE: {
+        char headers[64];
+        snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n",
+                 (long long)w->cfg->ingest.retry_after_seconds);
+        request_reply_error(r, 503, headers, "database_unavailable", NULL,
+                            "the key cannot be checked now; retry later");
+        return false;
+    }
+    }
+    if (who->scope != need) {
+        request_reply_error(r, 403, NULL, "wrong_scope", NULL,
+                            need == AUTH_SCOPE_WRITE ? "this key may only read"
+                                                     : "this key may only write");
+        return false;
+    }
+    return true;
+}
+
+static void router_health(struct worker *w, struct request *r)
+{
+    const struct ruleset *rules = NULL;
+    struct rules_ref *ref = rules_live_acquire(&rules);
+    MYSQL *conn = dbconn_get(&w->db);
+    bool db_up = conn != NULL && mysql_ping(conn) == 0;
+    if (conn != NULL && !db_up)
+        dbconn_failed(&w->db, mysql_errno(conn));
+
+    struct json_object *body = json_object_new_object();
+    if (body == NULL) {
+        request_reply_error(r, 503, NULL, "out_of_memory", NULL, "cannot answer now");
+        rules_live_release(ref);
+        return;
+    }
+    json_object_object_add(body, "status", json_object_new_string(db_up ? "ok" : "degraded"));
+    json_object_object_add(body, "database", json_object_new_string(db_up ? "up" : "down"));
+    json_object_object_add(body, "rules_version",
+                           rules ? json_object_new_string(ruleset_version(rules)) : NULL);
+    json_object_object_add(body, "event_types",
+                           json_object_new_int64(rules ? (int64_t)ruleset_count(rules) : 0));
+    request_reply_json(r, db_up ? 200 : 503, NULL, body);
+    json_object_put(body);
+    rules_live_release(ref);
+}
+
+void router_dispatch(struct worker *w, struct request *r)
+{
+    if (router_path_is(r->path, "/v1/events", "/api/events/") ||
+        strcmp(r->path, "/api/events") == 0) {
+        if (strcmp(r->method, "POST") != 0) {
+            request_reply_error(r, 405, "Allow: POST\r\n", "method_not_allowed", NULL,
+                                "use POST to send events");
+            return;
+        }
+        struct auth_identity who;
+        if (router_authorize(w, r, AUTH_SCOPE_WRITE, &who))
+            ingest_handle(w, r, &who);
+        return;
+    }
+    if (router_path_is(r->path, "/v1/health", NULL)) {
+        if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+            request_reply_error(r, 405, "Allow: GET, HEAD\r\n", "method_not_allowed", NULL,
+                                "use GET");
+            return;
+        }
+        router_health(w, r);
+        return;
+    }
+    request_reply_error(r, 404, NULL, "not_found", NULL, "no such resource");
+}

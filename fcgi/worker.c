@@ -1,0 +1,49 @@
+/* worker.c - allocation of a worker thread's long-lived buffers. */
+#include "autoconfig.h"
+
+#include "fcgi/worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+
+bool worker_init(struct worker *w, int index, const struct config *cfg, struct auth_cache *auth)
+{
+    memset(w, 0, sizeof(*w));
+    w->index = index;
+    w->cfg = cfg;
+    w->auth = auth;
+    dbconn_init(&w->db, cfg);
+    size_t max_events = (size_t)cfg->ingest.max_events_per_request;
+    /* One row more than events: a request-level error is one row. */
+    w->batch = queue_batch_new(max_events + 1);
+    w->tok = json_tokener_new_ex((int)cfg->ingest.max_depth);
+    w->body_buf = malloc((size_t)cfg->ingest.max_body_bytes);
+    w->verdicts = calloc(max_events, sizeof(*w->verdicts));
+    w->event_ids = calloc(max_events, sizeof(*w->event_ids));
+    if (w->batch == NULL || w->tok == NULL || w->body_buf == NULL || w->verdicts == NULL ||
+        w->event_ids == NULL) {
+        log_error("worker %d: out of memory at start", index);
+        return false;
+    }
+    json_tokener_set_flags(w->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    if (FCGX_InitRequest(&w->fcgx, 0, 0) != 0) {
+        log_error("worker %d: FCGX_InitRequest failed", index);
+        return false;
+    }
+    return true;
+}
+
+void worker_free(struct worker *w)
+{
+    dbconn_reset(&w->db);
+    queue_batch_free(w->batch);
+    if (w->tok != NULL)
+        json_tokener_free(w->tok);
+    free(w->body_buf);
+    free(w->inflate_buf);
+    free(w->verdicts);
+    free(w->event_ids);
+    memset(w, 0, sizeof(*w));
+}
