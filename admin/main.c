@@ -53,10 +53,15 @@ bool admin_wants_help(int argc, char **argv)
 
 static int admin_config(const struct config *cfg, int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--markdown") == 0) {
+        config_describe_markdown(stdout);
+        return ADMIN_OK;
+    }
     if (admin_wants_help(argc, argv) || argc > 1) {
         fprintf(argc > 1 && !admin_wants_help(argc, argv) ? stderr : stdout,
-                "usage: eye-admin config\n\nPrints every configuration key with its type, "
-                "environment variable,\nmeaning, default and the value now in force.\n");
+                "usage: eye-admin config [--markdown]\n\nPrints every configuration key with its "
+                "type, environment variable,\nmeaning, default and the value now in force; "
+                "--markdown prints the\nreference table of the README.\n");
         return admin_wants_help(argc, argv) ? ADMIN_OK : ADMIN_USAGE;
     }
     printf("# configuration file: %s\n", *cfg->path ? cfg->path : "(none, defaults)");
@@ -101,7 +106,8 @@ int main(int argc, char **argv)
     struct config cfg;
     /* An explicitly named file must exist; the installed default may not
      * (then every key has its default). */
-    bool explicit_file = config_path != NULL || getenv("EYE_CONFIG") != NULL;
+    const char *env_path = getenv("EYE_CONFIG");
+    bool explicit_file = config_path != NULL || (env_path != NULL && *env_path != '\0');
     if (!config_load(&cfg, config_default_path(config_path), explicit_file))
         return ADMIN_FAIL;
     log_set_level(cfg.log_level);

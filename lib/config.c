@@ -485,3 +485,19 @@ void config_describe(const struct config *cfg, FILE *out)
         }
     }
 }
+
+void config_describe_markdown(FILE *out)
+{
+    static const char *const type_names[] = {"string", "path", "integer", "boolean", "level"};
+    fprintf(out, "| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
+    size_t datadir_len = strlen(EYE_DATADIR);
+    for (size_t i = 0; i < CONFIG_NKEYS; i++) {
+        const struct config_key *k = &config_keys[i];
+        /* Installed paths depend on --prefix; show them symbolically. */
+        bool in_datadir = strncmp(k->def, EYE_DATADIR, datadir_len) == 0;
+        fprintf(out, "| `%s` | %s | %s%s%s%s | %s |\n", k->name, type_names[k->type],
+                *k->def ? "`" : "", in_datadir ? "$pkgdatadir" : "",
+                *k->def ? k->def + (in_datadir ? datadir_len : 0) : "(empty)", *k->def ? "`" : "",
+                k->doc);
+    }
+}

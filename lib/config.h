@@ -95,4 +95,8 @@ char *config_read_password(const struct config_account *account);
  * description, one block per key (used by `eye-admin config`). */
 void config_describe(const struct config *cfg, FILE *out);
 
+/* Writes the key reference as a Markdown table (key, type, default,
+ * meaning), as the README shows it. */
+void config_describe_markdown(FILE *out);
+
 #endif

@@ -2,12 +2,12 @@
 # lighttpd. Unit tests of each module are listed beside the module.
 INTEGRATION_TESTS = \
 	tests/integration/foundation.sh
-TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/tap.sh scripts/stack.sh \
+TESTS += tests/docs.sh $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/docs.sh $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/tap.sh scripts/stack.sh \
 	tests/integration/data/brief_examples.json
 
 # Integration tests need the programs they start.
-$(INTEGRATION_TESTS:.sh=.log): admin/eye-admin fcgi/eye.fcgi
+$(INTEGRATION_TESTS:.sh=.log) tests/docs.log: admin/eye-admin fcgi/eye.fcgi
 
 clean-local: clean-mariadb-template
 clean-mariadb-template:
