@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "lib/apikey.h"
+#include "lib/db.h"
 #include "lib/log.h"
 
 #define AUTH_SLOTS           1024
@@ -84,9 +85,11 @@ static void auth_cache_put(struct auth_cache *cache, const struct auth_entry *en
     pthread_mutex_unlock(&cache->lock);
 }
 
-/* Asks the database. Returns AUTH_OK / AUTH_INVALID, or AUTH_UNAVAILABLE. */
-static enum auth_result auth_lookup(struct dbconn *db, struct auth_entry *entry)
+/* Asks the database. Returns AUTH_OK / AUTH_INVALID, or AUTH_UNAVAILABLE;
+ * *stale tells that the connection had died before the query. */
+static enum auth_result auth_lookup_once(struct dbconn *db, struct auth_entry *entry, bool *stale)
 {
+    *stale = false;
     MYSQL_STMT *stmt = dbconn_stmt(db, DBCONN_KEY_LOOKUP);
     if (stmt == NULL)
         return AUTH_UNAVAILABLE;
@@ -108,6 +111,7 @@ static enum auth_result auth_lookup(struct dbconn *db, struct auth_entry *entry)
         mysql_stmt_bind_result(stmt, out) != 0 || mysql_stmt_store_result(stmt) != 0) {
         unsigned int err = mysql_stmt_errno(stmt);
         log_error("key_lookup: %s", mysql_stmt_error(stmt));
+        *stale = db_error_is_connection_lost(err);
         dbconn_failed(db, err);
         return AUTH_UNAVAILABLE;
     }
@@ -124,6 +128,17 @@ static enum auth_result auth_lookup(struct dbconn *db, struct auth_entry *entry)
     entry->who.application_id = app_id;
     entry->who.scope = strcmp(scope, "read") == 0 ? AUTH_SCOPE_READ : AUTH_SCOPE_WRITE;
     return entry->known ? AUTH_OK : AUTH_INVALID;
+}
+
+/* A connection that died while idle gets one fresh try: reads are safe to
+ * repeat. */
+static enum auth_result auth_lookup(struct dbconn *db, struct auth_entry *entry)
+{
+    bool stale;
+    enum auth_result r = auth_lookup_once(db, entry, &stale);
+    if (r == AUTH_UNAVAILABLE && stale)
+        r = auth_lookup_once(db, entry, &stale);
+    return r;
 }
 
 enum auth_result auth_check(struct auth_cache *cache, struct dbconn *db, const char *header,

@@ -57,13 +57,25 @@ MYSQL_STMT *dbconn_stmt(struct dbconn *db, enum dbconn_stmt id)
 {
     if (db->stmts[id] != NULL)
         return db->stmts[id];
-    MYSQL *conn = dbconn_get(db);
-    if (conn == NULL)
-        return NULL;
-    db->stmts[id] = db_prepare(conn, dbconn_sql[id].name, dbconn_sql[id].sql);
-    if (db->stmts[id] == NULL && db_error_is_connection_lost(mysql_errno(conn)))
+    /* An idle connection may have died (MariaDB restarted) unnoticed: if
+     * preparing on an existing connection finds it gone, open a new one and
+     * prepare again, once. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool reused = db->conn != NULL;
+        MYSQL *conn = dbconn_get(db);
+        if (conn == NULL)
+            return NULL;
+        unsigned int err = 0;
+        db->stmts[id] = db_prepare_err(conn, dbconn_sql[id].name, dbconn_sql[id].sql, &err);
+        if (db->stmts[id] != NULL)
+            return db->stmts[id];
+        if (!db_error_is_connection_lost(err))
+            return NULL;
         dbconn_reset(db);
-    return db->stmts[id];
+        if (!reused)
+            return NULL;
+    }
+    return NULL;
 }
 
 void dbconn_reset(struct dbconn *db)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/db.h"
 #include "lib/log.h"
 #include "validators/timestamp.h"
 
@@ -141,10 +142,11 @@ void queue_set_time(struct queue_batch *b, int row, enum queue_col col, int64_t 
     queue_set_str(b, row, col, text, QUEUE_TIME_LEN);
 }
 
-enum queue_result queue_batch_insert(struct queue_batch *b, struct dbconn *db)
+/* One attempt. *stale is set when the statement failed because the
+ * connection had died (nothing of this request was written then). */
+static enum queue_result queue_try_insert(struct queue_batch *b, struct dbconn *db, bool *stale)
 {
-    if (b->count == 0)
-        return QUEUE_OK;
+    *stale = false;
     MYSQL_STMT *stmt = dbconn_stmt(db, DBCONN_QUEUE_INSERT);
     if (stmt == NULL)
         return QUEUE_UNAVAILABLE;
@@ -153,18 +155,32 @@ enum queue_result queue_batch_insert(struct queue_batch *b, struct dbconn *db)
         mysql_stmt_bind_param(stmt, b->bind) != 0 || mysql_stmt_execute(stmt) != 0) {
         unsigned int err = mysql_stmt_errno(stmt);
         log_error("queue_insert (%u rows): %s (error %u)", rows, mysql_stmt_error(stmt), err);
-        if (db->conn != NULL)
+        *stale = db_error_is_connection_lost(err);
+        if (!*stale && db->conn != NULL)
             mysql_rollback(db->conn);
         return dbconn_failed(db, err) ? QUEUE_UNAVAILABLE : QUEUE_FAILED;
     }
     if (mysql_commit(db->conn) != 0) {
         unsigned int err = mysql_errno(db->conn);
         log_error("queue_insert commit (%u rows): %s (error %u)", rows, mysql_error(db->conn), err);
-        /* A commit whose answer was lost may or may not have happened: the
-         * client is told 503 and retries, and event_id makes the retry
-         * harmless (the spool stores each event_id once). */
+        /* A commit whose answer was lost may or may not have happened: it is
+         * not retried here. The client is told 503 and retries; event_id
+         * makes that harmless (the spool stores each event_id once). */
         dbconn_reset(db);
         return QUEUE_UNAVAILABLE;
     }
     return QUEUE_OK;
+}
+
+enum queue_result queue_batch_insert(struct queue_batch *b, struct dbconn *db)
+{
+    if (b->count == 0)
+        return QUEUE_OK;
+    bool stale;
+    enum queue_result r = queue_try_insert(b, db, &stale);
+    /* A connection that died while idle (MariaDB restarted) is noticed only
+     * now; the insert did not happen, so one fresh connection may try. */
+    if (r == QUEUE_UNAVAILABLE && stale)
+        r = queue_try_insert(b, db, &stale);
+    return r;
 }

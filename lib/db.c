@@ -85,19 +85,29 @@ bool db_error_is_transient(unsigned int err)
     }
 }
 
-MYSQL_STMT *db_prepare(MYSQL *conn, const char *name, const char *sql)
+MYSQL_STMT *db_prepare_err(MYSQL *conn, const char *name, const char *sql, unsigned int *err)
 {
     MYSQL_STMT *stmt = mysql_stmt_init(conn);
     if (stmt == NULL) {
         log_error("%s: mysql_stmt_init: %s", name, mysql_error(conn));
+        if (err != NULL)
+            *err = mysql_errno(conn);
         return NULL;
     }
     if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
         log_error("%s: prepare: %s", name, mysql_stmt_error(stmt));
+        /* Read before closing: closing the statement clears the error. */
+        if (err != NULL)
+            *err = mysql_stmt_errno(stmt);
         mysql_stmt_close(stmt);
         return NULL;
     }
     return stmt;
+}
+
+MYSQL_STMT *db_prepare(MYSQL *conn, const char *name, const char *sql)
+{
+    return db_prepare_err(conn, name, sql, NULL);
 }
 
 bool db_exec(MYSQL *conn, const char *name, const char *sql)

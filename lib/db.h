@@ -28,6 +28,10 @@ bool db_error_is_connection_lost(unsigned int err);
  * caller owns the statement (mysql_stmt_close). */
 MYSQL_STMT *db_prepare(MYSQL *conn, const char *name, const char *sql);
 
+/* Same as db_prepare; on failure also stores the error number in *err
+ * (the statement's, which mysql_errno(conn) no longer holds). */
+MYSQL_STMT *db_prepare_err(MYSQL *conn, const char *name, const char *sql, unsigned int *err);
+
 /* Runs a statement that returns no rows (BEGIN, COMMIT, SET ...). Returns
  * false and logs "name: error" on failure. */
 bool db_exec(MYSQL *conn, const char *name, const char *sql);
