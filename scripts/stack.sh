@@ -73,6 +73,7 @@ stack_mariadb_start() {
     --port="$STACK_DB_PORT" --bind-address=127.0.0.1 --pid-file="$STACK_DIR/mariadb.pid" \
     --log-error="$STACK_DIR/mariadb.err" --innodb-buffer-pool-size=256M \
     --innodb-log-file-size=256M --max-connections=500 --skip-name-resolve \
+    --innodb-autoinc-lock-mode=2 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
     $(stack_user_opt) >/dev/null 2>&1 &
   STACK_DB_PID=$!

@@ -1,13 +1,14 @@
 # tests/: integration tests (shell, TAP) that start their own MariaDB and
 # lighttpd. Unit tests of each module are listed beside the module.
 INTEGRATION_TESTS = \
-	tests/integration/foundation.sh
+	tests/integration/foundation.sh \
+	tests/integration/spool.sh
 TESTS += tests/docs.sh $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/docs.sh $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/tap.sh scripts/stack.sh \
 	tests/integration/data/brief_examples.json
 
 # Integration tests need the programs they start.
-$(INTEGRATION_TESTS:.sh=.log) tests/docs.log: admin/eye-admin fcgi/eye.fcgi
+$(INTEGRATION_TESTS:.sh=.log) tests/docs.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
 
 clean-local: clean-mariadb-template
 clean-mariadb-template:

@@ -1,0 +1,302 @@
+/* batch.c - one spool transaction (see spool.h).
+ *
+ * The claimed ids go into a per-connection MEMORY temporary table,
+ * spool_claim, so every later statement of the batch is a fixed prepared
+ * statement joined with it (no SQL text built from data). The MEMORY table
+ * is not transactional: it is emptied at the start of each batch, and after
+ * a rollback it still names the rows of the failed batch, which is how a
+ * poison row is found.
+ *
+ * Locking: claims take row locks on queue rows with SKIP LOCKED, so two
+ * spoolers never claim the same row. Sessions are upserted in session_key
+ * order (ORDER BY in the INSERT ... SELECT), so concurrent batches lock
+ * shared sessions in one global order and do not deadlock on them (new
+ * sessions start with placeholder first/last times and a zero count, and
+ * are then set from the events this batch actually stored); the rare
+ * deadlock elsewhere is rolled back and retried. Events are inserted with
+ * ON DUPLICATE KEY UPDATE as a no-op: an event_id already stored (a client
+ * retry or a replay) is skipped, while every other error still fails the
+ * batch (INSERT IGNORE would turn bad data into silently lost rows).
+ *
+ * FORCE INDEX: on a young database the optimizer's statistics say the
+ * sessions table is tiny and it picks full scans, which cost hundreds of
+ * milliseconds per batch (and lock more rows) once the table has grown.
+ */
+#include "autoconfig.h"
+
+#include "spool/spool.h"
+
+#include <mysqld_error.h>
+#include <string.h>
+
+#include "lib/db.h"
+#include "lib/log.h"
+
+static const struct {
+    const char *name;
+    const char *sql;
+} spool_sql[SS_NSTMTS] = {
+    [SS_CLEAR] = {"clear_claim", "DELETE FROM spool_claim"},
+    [SS_CLAIM] = {"claim", "INSERT INTO spool_claim (id) "
+                           "SELECT id FROM event_queue ORDER BY id LIMIT ? "
+                           "FOR UPDATE SKIP LOCKED"},
+    [SS_SESSIONS] = {"upsert_sessions",
+                     "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, "
+                     "event_count) "
+                     "SELECT q.session_key, '9999-12-31 23:59:59.999999', "
+                     "'1970-01-01 00:00:00', 0 "
+                     "FROM event_queue q JOIN spool_claim c ON c.id = q.id "
+                     "WHERE q.error_code IS NULL GROUP BY q.session_key "
+                     "ORDER BY q.session_key "
+                     "ON DUPLICATE KEY UPDATE event_count = sessions.event_count"},
+    [SS_EVENTS] = {"insert_events",
+                   "INSERT INTO events (id, event_id, application_id, session_id, category, "
+                   "name, data, occurred_at, client_timestamp, sent_at, clock_skew_us, "
+                   "skew_corrected, received_at, rules_version) "
+                   "SELECT q.id, q.event_id, q.application_id, s.id, q.category, q.name, "
+                   "q.data, q.occurred_at, q.client_timestamp, q.sent_at, q.clock_skew_us, "
+                   "q.skew_corrected, q.received_at, q.rules_version "
+                   "FROM event_queue q JOIN spool_claim c ON c.id = q.id "
+                   "JOIN sessions s FORCE INDEX (uq_sessions_key) "
+                   "ON s.session_key = q.session_key "
+                   "WHERE q.error_code IS NULL ORDER BY q.id "
+                   "ON DUPLICATE KEY UPDATE id = events.id"},
+    /* Valid rows neither stored under their id nor duplicates of a stored
+     * event_id: must be none, or the batch would lose them. */
+    [SS_UNSTORED] = {"check_unstored",
+                     "SELECT COUNT(*) FROM event_queue q JOIN spool_claim c ON c.id = q.id "
+                     "WHERE q.error_code IS NULL "
+                     "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = q.id) "
+                     "AND NOT EXISTS (SELECT 1 FROM events d WHERE d.event_id = q.event_id)"},
+    /* Driven from the batch's events (STRAIGHT_JOIN) so only sessions this
+     * batch already locked are touched, by primary key. */
+    [SS_COUNT_SESSIONS] =
+        {"count_sessions",
+         "UPDATE (SELECT e.session_id, COUNT(*) AS n,"
+         " MIN(e.occurred_at) AS first_at, MAX(e.occurred_at) AS last_at"
+         " FROM spool_claim c JOIN events e ON e.id = c.id"
+         " GROUP BY e.session_id) x STRAIGHT_JOIN sessions s FORCE INDEX (PRIMARY)"
+         " ON s.id = x.session_id "
+         "SET s.event_count = s.event_count + x.n, "
+         "s.first_seen_at = LEAST(s.first_seen_at, x.first_at), "
+         "s.last_seen_at = GREATEST(s.last_seen_at, x.last_at)"},
+    /* A session created by this batch whose events all turned out to be
+     * duplicates (stored earlier under another session) has no event. */
+    [SS_PRUNE_SESSIONS] = {"prune_sessions",
+                           "DELETE s FROM sessions s FORCE INDEX (uq_sessions_key) JOIN (SELECT "
+                           "DISTINCT q.session_key"
+                           " FROM spool_claim c JOIN event_queue q ON q.id = c.id"
+                           " WHERE q.error_code IS NULL) k ON k.session_key = s.session_key"
+                           " WHERE s.event_count = 0"},
+    [SS_ERRORS] = {"insert_errors",
+                   "INSERT INTO event_errors (id, event_id, application_id, received_at, "
+                   "session_key, category, name, code, pointer, message, payload, "
+                   "payload_truncated, rules_version) "
+                   "SELECT q.id, q.event_id, q.application_id, q.received_at, q.session_key, "
+                   "q.category, q.name, q.error_code, COALESCE(q.error_pointer, ''), "
+                   "COALESCE(q.error_message, ''), q.payload, q.payload_truncated, "
+                   "q.rules_version "
+                   "FROM event_queue q JOIN spool_claim c ON c.id = q.id "
+                   "WHERE q.error_code IS NOT NULL ORDER BY q.id"},
+    [SS_DELETE] = {"delete_claimed",
+                   "DELETE q FROM event_queue q JOIN spool_claim c ON c.id = q.id"},
+    [SS_DUPLICATES] = {"count_duplicates",
+                       "UPDATE spool_counters SET value = value + ? WHERE name = 'duplicates'"},
+    [SS_ATTEMPT] = {"count_attempt", "UPDATE event_queue q JOIN spool_claim c ON c.id = q.id "
+                                     "SET q.attempts = q.attempts + 1"},
+    [SS_ATTEMPTS] = {"read_attempts", "SELECT COALESCE(MAX(q.attempts), 0) FROM event_queue q "
+                                      "JOIN spool_claim c ON c.id = q.id"},
+    [SS_QUARANTINE] = {"quarantine",
+                       "INSERT INTO event_quarantine (id, application_id, received_at, event_id,"
+                       " session_key, category, name, occurred_at, client_timestamp, sent_at,"
+                       " clock_skew_us, skew_corrected, rules_version, data, error_code,"
+                       " error_pointer, error_message, payload, payload_truncated, attempts,"
+                       " reason) "
+                       "SELECT q.id, q.application_id, q.received_at, q.event_id, q.session_key,"
+                       " q.category, q.name, q.occurred_at, q.client_timestamp, q.sent_at,"
+                       " q.clock_skew_us, q.skew_corrected, q.rules_version, q.data,"
+                       " q.error_code, q.error_pointer, q.error_message, q.payload,"
+                       " q.payload_truncated, q.attempts, ? "
+                       "FROM event_queue q JOIN spool_claim c ON c.id = q.id"},
+    [SS_QUARANTINED] = {"count_quarantined",
+                        "UPDATE spool_counters SET value = value + ? WHERE name = 'quarantined'"},
+};
+
+void spool_init(struct spool *s, const struct config *cfg)
+{
+    memset(s, 0, sizeof(*s));
+    s->cfg = cfg;
+}
+
+void spool_close(struct spool *s)
+{
+    for (int i = 0; i < SS_NSTMTS; i++) {
+        if (s->stmts[i] != NULL)
+            mysql_stmt_close(s->stmts[i]);
+        s->stmts[i] = NULL;
+    }
+    if (s->conn != NULL)
+        mysql_close(s->conn);
+    s->conn = NULL;
+}
+
+bool spool_connect(struct spool *s)
+{
+    s->conn = db_connect(s->cfg, &s->cfg->accounts.spool);
+    if (s->conn == NULL)
+        return false;
+    /* READ COMMITTED: no gap locks, so concurrent batches inserting into the
+     * same index ranges do not block each other. */
+    if (mysql_autocommit(s->conn, 0) != 0 ||
+        !db_exec(s->conn, "set_isolation",
+                 "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") ||
+        !db_exec(s->conn, "create_claim",
+                 "CREATE TEMPORARY TABLE IF NOT EXISTS spool_claim "
+                 "(id BIGINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=MEMORY"))
+        goto fail;
+    for (int i = 0; i < SS_NSTMTS; i++) {
+        s->stmts[i] = db_prepare(s->conn, spool_sql[i].name, spool_sql[i].sql);
+        if (s->stmts[i] == NULL)
+            goto fail;
+    }
+    return true;
+
+fail:
+    spool_close(s);
+    return false;
+}
+
+/* Classifies the error of a failed statement, after rolling back. */
+static enum spool_result spool_fail(struct spool *s, MYSQL_STMT *stmt, int id, char *reason,
+                                    size_t reason_len)
+{
+    unsigned int err = stmt != NULL ? mysql_stmt_errno(stmt) : mysql_errno(s->conn);
+    const char *msg = stmt != NULL ? mysql_stmt_error(stmt) : mysql_error(s->conn);
+    if (reason != NULL)
+        snprintf(reason, reason_len, "%s: %s (error %u)", spool_sql[id].name, msg, err);
+    if (db_error_is_connection_lost(err)) {
+        log_error("%s: %s (error %u); reconnecting", spool_sql[id].name, msg, err);
+        spool_close(s);
+        return SPOOL_OFFLINE;
+    }
+    mysql_rollback(s->conn);
+    if (db_error_is_transient(err)) {
+        log_info("%s: %s (error %u); retrying the batch", spool_sql[id].name, msg, err);
+        return SPOOL_RETRY;
+    }
+    log_error("%s: %s (error %u)", spool_sql[id].name, msg, err);
+    return SPOOL_POISON;
+}
+
+/* Executes statement id with an optional integer parameter (NULL: none)
+ * and returns its affected rows through *rows. */
+static bool spool_run(struct spool *s, int id, const long long *param, uint64_t *rows)
+{
+    MYSQL_STMT *stmt = s->stmts[id];
+    MYSQL_BIND in = {0};
+    if (param != NULL) {
+        in.buffer_type = MYSQL_TYPE_LONGLONG;
+        in.buffer = (void *)param;
+        if (mysql_stmt_bind_param(stmt, &in) != 0)
+            return false;
+    }
+    if (mysql_stmt_execute(stmt) != 0)
+        return false;
+    if (rows != NULL)
+        *rows = (uint64_t)mysql_stmt_affected_rows(stmt);
+    return true;
+}
+
+/* Executes a statement returning one integer. */
+static bool spool_scalar(struct spool *s, int id, long long *value)
+{
+    MYSQL_STMT *stmt = s->stmts[id];
+    MYSQL_BIND out = {0};
+    out.buffer_type = MYSQL_TYPE_LONGLONG;
+    out.buffer = value;
+    *value = 0;
+    if (mysql_stmt_execute(stmt) != 0 || mysql_stmt_bind_result(stmt, &out) != 0 ||
+        mysql_stmt_store_result(stmt) != 0)
+        return false;
+    int r = mysql_stmt_fetch(stmt);
+    mysql_stmt_free_result(stmt);
+    return r == 0 || r == MYSQL_NO_DATA;
+}
+
+enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch_stats *out,
+                              char *reason, size_t reason_len)
+{
+    memset(out, 0, sizeof(*out));
+    long long lim = limit;
+    uint64_t claimed = 0, inserted = 0, errors = 0, ignored = 0;
+    long long unstored = 0;
+
+#define STEP(id, call)                                                                             \
+    do {                                                                                           \
+        if (!(call))                                                                               \
+            return spool_fail(s, s->stmts[id], id, reason, reason_len);                            \
+    } while (0)
+
+    STEP(SS_CLEAR, spool_run(s, SS_CLEAR, NULL, NULL));
+    STEP(SS_CLAIM, spool_run(s, SS_CLAIM, &lim, &claimed));
+    if (claimed == 0) {
+        mysql_rollback(s->conn);
+        return SPOOL_OK;
+    }
+    STEP(SS_SESSIONS, spool_run(s, SS_SESSIONS, NULL, &ignored));
+    STEP(SS_EVENTS, spool_run(s, SS_EVENTS, NULL, &inserted));
+    STEP(SS_UNSTORED, spool_scalar(s, SS_UNSTORED, &unstored));
+    if (unstored != 0) {
+        mysql_rollback(s->conn);
+        snprintf(reason, reason_len, "%lld valid rows could not be stored (no session?)", unstored);
+        log_error("batch of %llu: %s", (unsigned long long)claimed, reason);
+        return SPOOL_POISON;
+    }
+    STEP(SS_COUNT_SESSIONS, spool_run(s, SS_COUNT_SESSIONS, NULL, &ignored));
+    if (inserted < claimed)
+        STEP(SS_PRUNE_SESSIONS, spool_run(s, SS_PRUNE_SESSIONS, NULL, &ignored));
+    STEP(SS_ERRORS, spool_run(s, SS_ERRORS, NULL, &errors));
+    STEP(SS_DELETE, spool_run(s, SS_DELETE, NULL, &ignored));
+    long long duplicates = (long long)(claimed - inserted - errors);
+    if (duplicates > 0)
+        STEP(SS_DUPLICATES, spool_run(s, SS_DUPLICATES, &duplicates, NULL));
+#undef STEP
+    if (mysql_commit(s->conn) != 0)
+        return spool_fail(s, NULL, SS_DELETE, reason, reason_len);
+    out->claimed = claimed;
+    out->events = inserted;
+    out->errors = errors;
+    out->duplicates = (uint64_t)duplicates;
+    return SPOOL_OK;
+}
+
+enum spool_result spool_poison_row(struct spool *s, const char *reason, bool *quarantined)
+{
+    long long attempts = 0;
+    *quarantined = false;
+    if (!spool_run(s, SS_ATTEMPT, NULL, NULL))
+        return spool_fail(s, s->stmts[SS_ATTEMPT], SS_ATTEMPT, NULL, 0);
+    if (!spool_scalar(s, SS_ATTEMPTS, &attempts))
+        return spool_fail(s, s->stmts[SS_ATTEMPTS], SS_ATTEMPTS, NULL, 0);
+    if (attempts >= s->cfg->spool.max_attempts) {
+        MYSQL_STMT *q = s->stmts[SS_QUARANTINE];
+        unsigned long len = (unsigned long)strlen(reason);
+        MYSQL_BIND in = {0};
+        in.buffer_type = MYSQL_TYPE_STRING;
+        in.buffer = (void *)reason;
+        in.length = &len;
+        long long one = 1;
+        uint64_t moved = 0;
+        if (mysql_stmt_bind_param(q, &in) != 0 || mysql_stmt_execute(q) != 0)
+            return spool_fail(s, q, SS_QUARANTINE, NULL, 0);
+        moved = (uint64_t)mysql_stmt_affected_rows(q);
+        if (!spool_run(s, SS_DELETE, NULL, NULL))
+            return spool_fail(s, s->stmts[SS_DELETE], SS_DELETE, NULL, 0);
+        if (moved > 0 && !spool_run(s, SS_QUARANTINED, &one, NULL))
+            return spool_fail(s, s->stmts[SS_QUARANTINED], SS_QUARANTINED, NULL, 0);
+        *quarantined = moved > 0;
+    }
+    if (mysql_commit(s->conn) != 0)
+        return spool_fail(s, NULL, SS_ATTEMPT, NULL, 0);
+    return SPOOL_OK;
+}

@@ -1,0 +1,76 @@
+/* spool.h - moving claimed queue rows into sessions, events and event_errors.
+ *
+ * One spool owns one connection (as the spool account) and its prepared
+ * statements. spool_batch runs one transaction: claim up to N queue rows
+ * (skipping rows other spoolers hold), make sure their sessions exist,
+ * insert the valid ones into events (an event_id already stored is a
+ * duplicate and is skipped), update session counters from what was actually
+ * inserted, insert the flagged ones into event_errors, delete the claimed
+ * rows, commit. Any number of spoolers can run this at once.
+ */
+#ifndef EYE_SPOOL_SPOOL_H
+#define EYE_SPOOL_SPOOL_H
+
+#include <mysql.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/config.h"
+
+enum spool_stmt {
+    SS_CLEAR,
+    SS_CLAIM,
+    SS_SESSIONS,
+    SS_EVENTS,
+    SS_UNSTORED,
+    SS_COUNT_SESSIONS,
+    SS_PRUNE_SESSIONS,
+    SS_ERRORS,
+    SS_DELETE,
+    SS_DUPLICATES,
+    SS_ATTEMPT,
+    SS_ATTEMPTS,
+    SS_QUARANTINE,
+    SS_QUARANTINED,
+    SS_NSTMTS
+};
+
+struct spool {
+    const struct config *cfg;
+    MYSQL *conn;
+    MYSQL_STMT *stmts[SS_NSTMTS];
+};
+
+/* What one batch did. */
+struct spool_batch_stats {
+    uint64_t claimed, events, errors, duplicates, quarantined;
+};
+
+enum spool_result {
+    SPOOL_OK,      /* committed (claimed may be 0: the queue was empty) */
+    SPOOL_RETRY,   /* deadlock or lock wait: rolled back, try again now */
+    SPOOL_OFFLINE, /* the connection is gone: reconnect with backoff */
+    SPOOL_POISON,  /* a row cannot be stored: rolled back, isolate it */
+};
+
+/* Prepares an unconnected spool; cfg must outlive it. */
+void spool_init(struct spool *s, const struct config *cfg);
+
+/* Connects (as the spool account) and prepares every statement. Returns
+ * false (logged) on failure; the spool is then closed. */
+bool spool_connect(struct spool *s);
+
+/* Closes the connection and statements (safe when not connected). */
+void spool_close(struct spool *s);
+
+/* Runs one batch of at most limit rows; fills *out on SPOOL_OK. On
+ * SPOOL_POISON, *reason receives the server's error text. */
+enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch_stats *out,
+                              char *reason, size_t reason_len);
+
+/* Counts one failed attempt of the row at the head of the queue (claimed
+ * alone), and moves it to event_quarantine with reason once it has failed
+ * spool.max_attempts times. *quarantined tells whether it was moved. */
+enum spool_result spool_poison_row(struct spool *s, const char *reason, bool *quarantined);
+
+#endif
