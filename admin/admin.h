@@ -16,6 +16,9 @@ int admin_migrate(const struct config *cfg, int argc, char **argv);
 int admin_app(const struct config *cfg, int argc, char **argv);
 int admin_key(const struct config *cfg, int argc, char **argv);
 int admin_accounts(const struct config *cfg, int argc, char **argv);
+int admin_rules(const struct config *cfg, int argc, char **argv);
+int admin_stats(const struct config *cfg, int argc, char **argv);
+int admin_errors(const struct config *cfg, int argc, char **argv);
 
 /* True when argv holds -h or --help (every subcommand answers it). */
 bool admin_wants_help(int argc, char **argv);

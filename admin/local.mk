@@ -4,6 +4,9 @@ admin_eye_admin_SOURCES = \
 	admin/main.c admin/admin.h \
 	admin/accounts.c \
 	admin/apps.c \
-	admin/migrate.c
-admin_eye_admin_CPPFLAGS = $(AM_CPPFLAGS) $(MARIADB_CFLAGS) $(CRYPTO_CFLAGS) $(YAML_CFLAGS)
-admin_eye_admin_LDADD = $(EYE_LIB_LIBS)
+	admin/errors.c \
+	admin/migrate.c \
+	admin/rules.c \
+	admin/stats.c
+admin_eye_admin_CPPFLAGS = $(VALIDATORS_CPPFLAGS) $(MARIADB_CFLAGS) $(UUID_CFLAGS)
+admin_eye_admin_LDADD = $(VALIDATORS_LIBS) $(EYE_LIB_LIBS) $(UUID_LIBS)

@@ -27,6 +27,9 @@ static const struct admin_command admin_commands[] = {
     {"app", admin_app, "create and list applications (create prints a key)"},
     {"key", admin_key, "create another key for an application, or revoke one"},
     {"accounts", admin_accounts, "print the SQL creating the least-privilege database accounts"},
+    {"rules", admin_rules, "check a rules folder, or try events against it offline"},
+    {"stats", admin_stats, "queue depth and age, recent events and errors, duplicates"},
+    {"errors", admin_errors, "list recorded errors, or replay them after a rule fix"},
     {"config", admin_config, "show every configuration key, its value and its meaning"},
 };
 

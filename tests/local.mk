@@ -2,13 +2,14 @@
 # lighttpd. Unit tests of each module are listed beside the module.
 INTEGRATION_TESTS = \
 	tests/integration/foundation.sh \
+	tests/integration/rules_admin.sh \
 	tests/integration/spool.sh
 TESTS += tests/docs.sh $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/docs.sh $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/tap.sh scripts/stack.sh \
 	tests/integration/data/brief_examples.json
 
 # Integration tests need the programs they start.
-$(INTEGRATION_TESTS:.sh=.log) tests/docs.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
+$(INTEGRATION_TESTS:.sh=.log) tests/docs.log: admin/eye-admin fcgi/eye.fcgi
 
 clean-local: clean-mariadb-template
 clean-mariadb-template:

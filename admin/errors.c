@@ -1,0 +1,438 @@
+/* errors.c - `eye-admin errors list|replay`: recorded rejections.
+ *
+ * replay re-validates stored errors against the rules now in the rules
+ * folder and re-queues those that pass, each in its own transaction with the
+ * mark that it was replayed, so fixing a rule recovers the data and running
+ * replay twice changes nothing. A replayed event keeps its event_id: the
+ * spool would store it once even if it were queued twice. Payloads that
+ * were cut at ingest (payload_truncated) cannot be replayed and are left.
+ */
+#include "autoconfig.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <uuid/uuid.h>
+
+#include "admin/admin.h"
+#include "lib/db.h"
+#include "lib/log.h"
+#include "lib/strparse.h"
+#include "validators/event.h"
+#include "validators/ruleset.h"
+#include "validators/timestamp.h"
+
+#define ERRORS_COL_MAX 1024
+#define ERRORS_PAGE    500
+
+static void errors_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: eye-admin errors list [--code CODE] [--app NAME] [--since TIME] [--limit N]\n"
+            "       eye-admin errors replay [--code CODE] [--since TIME] [--dry-run]\n\n"
+            "list    recorded errors, newest first (default limit 50).\n"
+            "replay  re-validates errors not yet replayed against the current rules\n"
+            "        (rules.dir) and queues the ones that now pass; idempotent.\n"
+            "TIME is a timestamp as events carry them (\"2024-05-01 10:00:00\", RFC 3339).\n");
+}
+
+struct errors_opts {
+    const char *code, *app;
+    char since[32]; /* DATETIME text, UTC */
+    long long limit;
+    bool dry_run;
+};
+
+static bool errors_parse(int argc, char **argv, struct errors_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    snprintf(o->since, sizeof(o->since), "1970-01-01 00:00:00");
+    o->limit = 50;
+    for (int i = 2; i < argc; i++) {
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--code") == 0 && next) {
+            o->code = argv[++i];
+        } else if (strcmp(argv[i], "--app") == 0 && next) {
+            o->app = argv[++i];
+        } else if (strcmp(argv[i], "--since") == 0 && next) {
+            int64_t us;
+            if (!timestamp_parse(next, strlen(next), &us)) {
+                fprintf(stderr, "eye-admin errors: --since %s is not a timestamp\n", next);
+                return false;
+            }
+            char text[TIMESTAMP_FORMAT_LEN + 1];
+            timestamp_format(us, text);
+            snprintf(o->since, sizeof(o->since), "%s", text);
+            i++;
+        } else if (strcmp(argv[i], "--limit") == 0 && next) {
+            int64_t n;
+            if (!strparse_int64(argv[++i], 1, 1000000, &n))
+                return false;
+            o->limit = n;
+        } else if (strcmp(argv[i], "--dry-run") == 0) {
+            o->dry_run = true;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Binds a string parameter, SQL NULL when s is NULL. */
+static void bind_str(MYSQL_BIND *b, const char *s, unsigned long *len, my_bool *is_null)
+{
+    *len = s ? (unsigned long)strlen(s) : 0;
+    *is_null = s == NULL;
+    b->buffer_type = MYSQL_TYPE_STRING;
+    b->buffer = (void *)s;
+    b->length = len;
+    b->is_null = is_null;
+}
+
+static int errors_list(const struct config *cfg, const struct errors_opts *o)
+{
+    int rc = ADMIN_FAIL;
+    MYSQL *conn = db_connect(cfg, &cfg->accounts.admin);
+    MYSQL_STMT *stmt = NULL;
+    if (conn == NULL)
+        return ADMIN_FAIL;
+    stmt = db_prepare(conn, "list_errors",
+                      "SELECT e.id, DATE_FORMAT(e.received_at, '%Y-%m-%d %H:%i:%s'), a.name, "
+                      "e.code, e.pointer, COALESCE(e.category, '-'), COALESCE(e.name, '-'), "
+                      "IF(e.replayed_at IS NULL, '-', 'replayed'), e.message "
+                      "FROM event_errors e JOIN applications a ON a.id = e.application_id "
+                      "WHERE (? IS NULL OR e.code = ?) AND (? IS NULL OR a.name = ?) "
+                      "AND e.received_at >= ? ORDER BY e.id DESC LIMIT ?");
+    if (stmt == NULL)
+        goto done;
+    MYSQL_BIND in[6] = {{0}};
+    unsigned long lens[5];
+    my_bool nulls[5];
+    bind_str(&in[0], o->code, &lens[0], &nulls[0]);
+    bind_str(&in[1], o->code, &lens[1], &nulls[1]);
+    bind_str(&in[2], o->app, &lens[2], &nulls[2]);
+    bind_str(&in[3], o->app, &lens[3], &nulls[3]);
+    bind_str(&in[4], o->since, &lens[4], &nulls[4]);
+    long long limit = o->limit;
+    in[5].buffer_type = MYSQL_TYPE_LONGLONG;
+    in[5].buffer = &limit;
+
+    enum { NCOLS = 9 };
+    char cols[NCOLS][ERRORS_COL_MAX];
+    unsigned long col_len[NCOLS];
+    my_bool col_null[NCOLS];
+    MYSQL_BIND out[NCOLS] = {{0}};
+    for (int c = 0; c < NCOLS; c++) {
+        out[c].buffer_type = MYSQL_TYPE_STRING;
+        out[c].buffer = cols[c];
+        out[c].buffer_length = ERRORS_COL_MAX;
+        out[c].length = &col_len[c];
+        out[c].is_null = &col_null[c];
+    }
+    if (mysql_stmt_bind_param(stmt, in) != 0 || mysql_stmt_execute(stmt) != 0 ||
+        mysql_stmt_bind_result(stmt, out) != 0 || mysql_stmt_store_result(stmt) != 0) {
+        log_error("list_errors: %s", mysql_stmt_error(stmt));
+        goto done;
+    }
+    printf("ID\tRECEIVED\tAPPLICATION\tCODE\tPOINTER\tCATEGORY\tNAME\tREPLAYED\tMESSAGE\n");
+    int r;
+    while ((r = mysql_stmt_fetch(stmt)) == 0 || r == MYSQL_DATA_TRUNCATED) {
+        for (int c = 0; c < NCOLS; c++) {
+            size_t n = col_len[c] < ERRORS_COL_MAX ? col_len[c] : ERRORS_COL_MAX - 1;
+            cols[c][n] = '\0';
+            printf("%s%s", c ? "\t" : "", col_null[c] ? "-" : cols[c]);
+        }
+        printf("\n");
+    }
+    rc = r == MYSQL_NO_DATA ? ADMIN_OK : ADMIN_FAIL;
+
+done:
+    if (stmt != NULL)
+        mysql_stmt_close(stmt);
+    mysql_close(conn);
+    return rc;
+}
+
+/* One stored error, as read for replay. */
+struct replay_row {
+    unsigned long long id;
+    unsigned int application_id;
+    char event_id[40];
+    char received_at[32];
+    char *payload; /* grows to the payload's length */
+    unsigned long payload_len, event_id_len, received_len;
+    my_bool event_id_null;
+};
+
+/* Queues one revalidated event and marks its error replayed, atomically.
+ * Returns 1 when queued, 0 when someone else replayed it first, -1 on
+ * error. */
+static int replay_queue(MYSQL *conn, MYSQL_STMT *ins, MYSQL_STMT *mark,
+                        const struct replay_row *row, const struct event_verdict *v,
+                        const char *version, const struct config *cfg)
+{
+    int64_t received_us = 0;
+    timestamp_parse(row->received_at, strlen(row->received_at), &received_us);
+    char occurred[TIMESTAMP_FORMAT_LEN + 1], client[TIMESTAMP_FORMAT_LEN + 1],
+        sent[TIMESTAMP_FORMAT_LEN + 1];
+    int64_t occurred_us = v->timestamp_us;
+    long long skew = 0, corrected = 0;
+    if (v->has_sent_at) {
+        /* Same rule as at ingest: skew is receive time minus sent_at. */
+        skew = received_us - v->sent_at_us;
+        if (cfg->ingest.correct_clock_skew) {
+            occurred_us += skew;
+            corrected = 1;
+        }
+        timestamp_format(v->sent_at_us, sent);
+    }
+    timestamp_format(occurred_us, occurred);
+    timestamp_format(v->timestamp_us, client);
+    const char *event_id = *v->event_id ? v->event_id : row->event_id;
+    char fresh[37];
+    if (*event_id == '\0') {
+        uuid_t u;
+        uuid_generate_random(u);
+        uuid_unparse_lower(u, fresh);
+        event_id = fresh;
+    }
+    size_t data_len = 0;
+    const char *data = json_object_to_json_string_length(
+        v->data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &data_len);
+
+    const char *strs[] = {row->received_at, event_id, v->session_id, v->category, v->name,
+                          occurred,         client,   sent,          version,     data};
+    unsigned long lens[10];
+    my_bool nulls[10] = {0};
+    MYSQL_BIND in[13] = {{0}};
+    unsigned int app = row->application_id;
+    in[0].buffer_type = MYSQL_TYPE_LONG;
+    in[0].buffer = &app;
+    in[0].is_unsigned = 1;
+    for (int i = 0; i < 10; i++) {
+        lens[i] = i == 9 ? (unsigned long)data_len : (unsigned long)strlen(strs[i]);
+        in[1 + i].buffer_type = MYSQL_TYPE_STRING;
+        in[1 + i].buffer = (void *)strs[i];
+        in[1 + i].length = &lens[i];
+        in[1 + i].is_null = &nulls[i];
+    }
+    nulls[7] = !v->has_sent_at;
+    my_bool skew_null = !v->has_sent_at;
+    in[11].buffer_type = MYSQL_TYPE_LONGLONG;
+    in[11].buffer = &skew;
+    in[11].is_null = &skew_null;
+    in[12].buffer_type = MYSQL_TYPE_LONGLONG;
+    in[12].buffer = &corrected;
+
+    MYSQL_BIND id = {0};
+    unsigned long long error_id = row->id;
+    id.buffer_type = MYSQL_TYPE_LONGLONG;
+    id.buffer = &error_id;
+    id.is_unsigned = 1;
+    if (mysql_stmt_bind_param(mark, &id) != 0 || mysql_stmt_execute(mark) != 0) {
+        log_error("mark_replayed %llu: %s", row->id, mysql_stmt_error(mark));
+        goto fail;
+    }
+    if (mysql_stmt_affected_rows(mark) != 1) {
+        mysql_rollback(conn);
+        return 0;
+    }
+    if (mysql_stmt_bind_param(ins, in) != 0 || mysql_stmt_execute(ins) != 0) {
+        log_error("requeue %llu: %s", row->id, mysql_stmt_error(ins));
+        goto fail;
+    }
+    if (mysql_commit(conn) != 0) {
+        log_error("commit replay %llu: %s", row->id, mysql_error(conn));
+        goto fail;
+    }
+    return 1;
+
+fail:
+    mysql_rollback(conn);
+    return -1;
+}
+
+static int errors_replay(const struct config *cfg, const struct errors_opts *o)
+{
+    int rc = ADMIN_FAIL;
+    struct rule_problems problems = {0};
+    struct ruleset *rs = ruleset_load_dir(cfg->rules.dir, &problems);
+    MYSQL *conn = NULL;
+    MYSQL_STMT *sel = NULL, *ins = NULL, *mark = NULL;
+    struct json_tokener *tok = NULL;
+    struct replay_row row = {0};
+    long queued = 0, invalid = 0, unusable = 0, raced = 0;
+
+    if (rs == NULL) {
+        for (size_t i = 0; i < problems.count; i++)
+            fprintf(stderr, "%s:%d:%d: %s\n", problems.items[i].file, problems.items[i].line,
+                    problems.items[i].column, problems.items[i].message);
+        fprintf(stderr, "eye-admin errors replay: the rules in %s do not load\n", cfg->rules.dir);
+        goto done;
+    }
+    conn = db_connect(cfg, &cfg->accounts.admin);
+    tok = json_tokener_new_ex((int)cfg->ingest.max_depth);
+    row.payload = malloc(ERRORS_COL_MAX);
+    if (conn == NULL || tok == NULL || row.payload == NULL || mysql_autocommit(conn, 0) != 0)
+        goto done;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    sel = db_prepare(conn, "select_replayable",
+                     "SELECT id, application_id, event_id, "
+                     "DATE_FORMAT(received_at, '%Y-%m-%d %H:%i:%s.%f'), payload "
+                     "FROM event_errors WHERE replayed_at IS NULL AND payload IS NOT NULL "
+                     "AND NOT payload_truncated AND (? IS NULL OR code = ?) "
+                     "AND received_at >= ? AND id > ? ORDER BY id LIMIT 500");
+    ins = db_prepare(conn, "requeue",
+                     "INSERT INTO event_queue (application_id, received_at, event_id, "
+                     "session_key, category, name, occurred_at, client_timestamp, sent_at, "
+                     "rules_version, data, clock_skew_us, skew_corrected) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    mark = db_prepare(conn, "mark_replayed",
+                      "UPDATE event_errors SET replayed_at = CURRENT_TIMESTAMP(6) "
+                      "WHERE id = ? AND replayed_at IS NULL");
+    if (sel == NULL || ins == NULL || mark == NULL)
+        goto done;
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct event_check_opts opts = {.now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec};
+    unsigned long long after = 0;
+    for (;;) {
+        MYSQL_BIND in[4] = {{0}}, out[5] = {{0}};
+        unsigned long lens[3];
+        my_bool nulls[3];
+        bind_str(&in[0], o->code, &lens[0], &nulls[0]);
+        bind_str(&in[1], o->code, &lens[1], &nulls[1]);
+        bind_str(&in[2], o->since, &lens[2], &nulls[2]);
+        in[3].buffer_type = MYSQL_TYPE_LONGLONG;
+        in[3].buffer = &after;
+        in[3].is_unsigned = 1;
+        out[0].buffer_type = MYSQL_TYPE_LONGLONG;
+        out[0].buffer = &row.id;
+        out[0].is_unsigned = 1;
+        out[1].buffer_type = MYSQL_TYPE_LONG;
+        out[1].buffer = &row.application_id;
+        out[1].is_unsigned = 1;
+        out[2].buffer_type = MYSQL_TYPE_STRING;
+        out[2].buffer = row.event_id;
+        out[2].buffer_length = sizeof(row.event_id);
+        out[2].length = &row.event_id_len;
+        out[2].is_null = &row.event_id_null;
+        out[3].buffer_type = MYSQL_TYPE_STRING;
+        out[3].buffer = row.received_at;
+        out[3].buffer_length = sizeof(row.received_at);
+        out[3].length = &row.received_len;
+        out[4].buffer_type = MYSQL_TYPE_STRING;
+        out[4].buffer = row.payload;
+        out[4].buffer_length = ERRORS_COL_MAX;
+        out[4].length = &row.payload_len;
+        if (mysql_stmt_bind_param(sel, in) != 0 || mysql_stmt_execute(sel) != 0 ||
+            mysql_stmt_bind_result(sel, out) != 0 || mysql_stmt_store_result(sel) != 0) {
+            log_error("select_replayable: %s", mysql_stmt_error(sel));
+            goto done;
+        }
+        /* Rows are read into memory first (store_result) so the inserts
+         * below can use the same connection. */
+        size_t seen = 0;
+        int r;
+        struct replay_row *page = calloc(ERRORS_PAGE, sizeof(*page));
+        if (page == NULL)
+            goto done;
+        while ((r = mysql_stmt_fetch(sel)) == 0 || r == MYSQL_DATA_TRUNCATED) {
+            struct replay_row *p = &page[seen];
+            *p = row;
+            p->event_id[row.event_id_null ? 0 : (row.event_id_len < 39 ? row.event_id_len : 39)] =
+                '\0';
+            p->received_at[row.received_len < 31 ? row.received_len : 31] = '\0';
+            p->payload = malloc(row.payload_len + 1);
+            if (p->payload == NULL)
+                break;
+            MYSQL_BIND col = {0};
+            col.buffer_type = MYSQL_TYPE_STRING;
+            col.buffer = p->payload;
+            col.buffer_length = row.payload_len + 1;
+            if (mysql_stmt_fetch_column(sel, &col, 4, 0) != 0) {
+                free(p->payload);
+                p->payload = NULL;
+                break;
+            }
+            p->payload[row.payload_len] = '\0';
+            seen++;
+        }
+        mysql_stmt_free_result(sel);
+        mysql_commit(conn);
+        for (size_t i = 0; i < seen; i++) {
+            struct replay_row *p = &page[i];
+            after = p->id;
+            json_tokener_reset(tok);
+            struct json_object *ev = json_tokener_parse_ex(tok, p->payload, (int)p->payload_len);
+            struct event_verdict v = {0};
+            if (ev == NULL || !json_object_is_type(ev, json_type_object)) {
+                unusable++;
+            } else if (event_check(rs, ev, &opts, &v) != 0) {
+                invalid++;
+            } else if (o->dry_run) {
+                queued++;
+            } else {
+                int q = replay_queue(conn, ins, mark, p, &v, ruleset_version(rs), cfg);
+                if (q < 0) {
+                    event_verdict_clear(&v);
+                    json_object_put(ev);
+                    for (size_t j = i; j < seen; j++)
+                        free(page[j].payload);
+                    free(page);
+                    goto done;
+                }
+                queued += q;
+                raced += q == 0;
+            }
+            event_verdict_clear(&v);
+            json_object_put(ev);
+            free(p->payload);
+        }
+        free(page);
+        if (seen < ERRORS_PAGE)
+            break;
+    }
+    printf("%s%ld queued again, %ld still invalid, %ld not replayable (not one event), "
+           "%ld already replayed by another run (rules %s)\n",
+           o->dry_run ? "dry run: " : "", queued, invalid, unusable, raced, ruleset_version(rs));
+    rc = ADMIN_OK;
+
+done:
+    if (sel != NULL)
+        mysql_stmt_close(sel);
+    if (ins != NULL)
+        mysql_stmt_close(ins);
+    if (mark != NULL)
+        mysql_stmt_close(mark);
+    if (conn != NULL)
+        mysql_close(conn);
+    if (tok != NULL)
+        json_tokener_free(tok);
+    free(row.payload);
+    ruleset_free(rs);
+    rule_problems_clear(&problems);
+    return rc;
+}
+
+int admin_errors(const struct config *cfg, int argc, char **argv)
+{
+    if (admin_wants_help(argc, argv)) {
+        errors_usage(stdout);
+        return ADMIN_OK;
+    }
+    struct errors_opts o;
+    if (argc < 2 || !errors_parse(argc, argv, &o)) {
+        errors_usage(stderr);
+        return ADMIN_USAGE;
+    }
+    if (strcmp(argv[1], "list") == 0)
+        return errors_list(cfg, &o);
+    if (strcmp(argv[1], "replay") == 0 && o.app == NULL)
+        return errors_replay(cfg, &o);
+    errors_usage(stderr);
+    return ADMIN_USAGE;
+}
