@@ -41,7 +41,8 @@ struct account_grants {
  * tables the other grants name exist. */
 static const struct account_grants account_table[] = {
     {"admin", {{"ALL PRIVILEGES", "*"}, {NULL, NULL}}},
-    {"ingest", {{"SELECT", "api_keys"}, {"INSERT", "event_queue"}, {NULL, NULL}}},
+    {"ingest",
+     {{"SELECT", "api_keys"}, {"INSERT", "event_queue"}, {"SELECT", "queue_status"}, {NULL, NULL}}},
     {"spool",
      {{"SELECT, UPDATE, DELETE", "event_queue"},
       {"SELECT, INSERT, UPDATE, DELETE", "sessions"},

@@ -18,6 +18,7 @@
 #include <uuid/uuid.h>
 #include <zlib.h>
 
+#include "fcgi/queue_watch.h"
 #include "fcgi/rules_live.h"
 #include "lib/log.h"
 
@@ -545,6 +546,14 @@ void ingest_handle(struct worker *w, struct request *r, const struct auth_identi
     queue_batch_reset(w->batch);
     if (rules == NULL) {
         ingest_reply_unavailable(w, r, "rules_unavailable", "no rule set is loaded");
+        goto done;
+    }
+
+    /* Back-pressure: while the spool is behind (or down), refuse new work
+     * rather than fill the disk; the client retries after Retry-After. */
+    if (queue_watch_over_limit(w->cfg)) {
+        ingest_reply_unavailable(w, r, "queue_full",
+                                 "the queue is above its high-water mark; retry later");
         goto done;
     }
 

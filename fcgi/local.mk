@@ -6,6 +6,7 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/dbconn.c fcgi/dbconn.h \
 	fcgi/ingest.c fcgi/ingest.h \
 	fcgi/queue.c fcgi/queue.h \
+	fcgi/queue_watch.c fcgi/queue_watch.h \
 	fcgi/request.c fcgi/request.h \
 	fcgi/router.c fcgi/router.h \
 	fcgi/rules_live.c fcgi/rules_live.h \

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "fcgi/auth.h"
+#include "fcgi/queue_watch.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/rules_live.h"
@@ -103,6 +104,8 @@ int main(void)
     if (!rules_live_start(&cfg))
         goto done;
     rules_started = true;
+    if (!queue_watch_start(&cfg))
+        log_warn("cannot start the queue watcher: no back-pressure, no queue in /v1/health");
     for (int i = 0; i < nthreads; i++) {
         if (!worker_init(&workers[i], i, &cfg, auth))
             goto stop;
@@ -140,6 +143,7 @@ stop:
         worker_free(&workers[started]); /* the one whose start failed */
 
 done:
+    queue_watch_stop();
     if (rules_started)
         rules_live_stop();
     auth_cache_free(auth);

@@ -3,7 +3,8 @@
  * Routes:
  *   POST /v1/events      write key   events in (ingest.c)
  *   POST /api/events/    write key   the earlier prototype's route, same contract
- *   GET  /v1/health      none        database state and live rule-set version
+ *   GET  /v1/health      none        database state, queue depth and age, live rule-set
+ *                                    version (503 when the database is unreachable)
  * Anything else is 404; a known path with another method is 405 with Allow.
  */
 #include "autoconfig.h"
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "fcgi/ingest.h"
+#include "fcgi/queue_watch.h"
 #include "fcgi/rules_live.h"
 #include "lib/log.h"
 
@@ -76,6 +78,17 @@ static void router_health(struct worker *w, struct request *r)
                            rules ? json_object_new_string(ruleset_version(rules)) : NULL);
     json_object_object_add(body, "event_types",
                            json_object_new_int64(rules ? (int64_t)ruleset_count(rules) : 0));
+    struct queue_status q;
+    queue_watch_get(&q);
+    if (q.known) {
+        json_object_object_add(body, "queue_depth", json_object_new_int64(q.depth));
+        json_object_object_add(body, "queue_oldest_age_seconds",
+                               json_object_new_double((double)q.oldest_age_us / 1e6));
+        json_object_object_add(body, "queue_read_ms_ago",
+                               json_object_new_int64((request_now_us() - q.read_at_us) / 1000));
+        json_object_object_add(body, "queue_over_limit",
+                               json_object_new_boolean(queue_watch_over_limit(w->cfg)));
+    }
     request_reply_json(r, db_up ? 200 : 503, NULL, body);
     json_object_put(body);
     rules_live_release(ref);

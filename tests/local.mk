@@ -1,6 +1,7 @@
 # tests/: integration tests (shell, TAP) that start their own MariaDB and
 # lighttpd. Unit tests of each module are listed beside the module.
 INTEGRATION_TESTS = \
+	tests/integration/backpressure.sh \
 	tests/integration/foundation.sh \
 	tests/integration/rules_admin.sh \
 	tests/integration/spool.sh
