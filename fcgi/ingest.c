@@ -22,6 +22,10 @@
 #include "fcgi/rules_live.h"
 #include "lib/log.h"
 
+/* Most payload copies one request may need (each made valid UTF-8); past
+ * that, payloads are stored empty and marked truncated. */
+#define INGEST_OWNED_MAX 64
+
 /* A request-level failure: the body as a whole is not acceptable. */
 struct ingest_fail {
     int status;
@@ -40,6 +44,8 @@ struct ingest_body {
     const char **line_code;
     size_t n;
     bool ndjson;
+    char *owned[INGEST_OWNED_MAX]; /* payload copies made storable (UTF-8) */
+    size_t owned_count;
 };
 
 static void ingest_set_fail(struct ingest_fail *f, int status, const char *code, const char *fmt,
@@ -90,7 +96,15 @@ static bool ingest_gunzip(struct worker *w, struct request *r, struct ingest_fai
     zs.avail_in = (uInt)r->body_len;
     zs.next_out = (Bytef *)w->inflate_buf;
     zs.avail_out = (uInt)cap;
-    int rc = inflate(&zs, Z_FINISH);
+    /* A gzip file may hold several members (RFC 1952): inflate them all. */
+    int rc;
+    for (;;) {
+        rc = inflate(&zs, Z_FINISH);
+        if (rc != Z_STREAM_END || zs.avail_in == 0)
+            break;
+        if (inflateReset(&zs) != Z_OK)
+            break;
+    }
     size_t out_len = cap - zs.avail_out;
     bool ok = false;
     if (rc == Z_STREAM_END && zs.avail_in == 0) {
@@ -151,54 +165,64 @@ static size_t ingest_count_members_tree(struct json_object *v)
     return count;
 }
 
-/* Parses one JSON text completely (trailing blanks allowed). On failure
- * sets *code and message and returns NULL. The caller owns the result. */
-static struct json_object *ingest_parse(struct worker *w, const char *text, size_t len,
-                                        const char **code, char *message, size_t cap)
+/* Parses one JSON text completely (trailing blanks allowed). Returns true
+ * with *out set (NULL for the JSON value null; the caller owns it), or false
+ * with *code and message set. */
+static bool ingest_parse(struct worker *w, const char *text, size_t len, struct json_object **out,
+                         const char **code, char *message, size_t cap)
 {
     json_tokener_reset(w->tok);
     struct json_object *v = json_tokener_parse_ex(w->tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(w->tok);
-    if (v == NULL || jerr != json_tokener_success) {
+    size_t end = json_tokener_get_parse_end(w->tok);
+    /* A number or literal at the very end of the input is complete only
+     * once the tokener sees what follows it: give it a blank. */
+    if (v == NULL && jerr == json_tokener_continue && end == len) {
+        v = json_tokener_parse_ex(w->tok, " ", 1);
+        jerr = json_tokener_get_error(w->tok);
+        end = len;
+    }
+    *out = NULL;
+    if (jerr != json_tokener_success) {
         json_object_put(v);
-        size_t at = json_tokener_get_parse_end(w->tok);
         if (jerr == json_tokener_error_depth) {
             *code = "nesting_too_deep";
             snprintf(message, cap, "JSON nested deeper than %lld levels",
                      (long long)w->cfg->ingest.max_depth);
         } else if (jerr == json_tokener_error_parse_utf8_string) {
             *code = "invalid_utf8";
-            snprintf(message, cap, "invalid UTF-8 near byte %zu", at);
+            snprintf(message, cap, "invalid UTF-8 near byte %zu", end);
         } else if (jerr == json_tokener_continue) {
             *code = "invalid_json";
             snprintf(message, cap, "the JSON text ends early (after %zu bytes)", len);
         } else {
             *code = "invalid_json";
-            snprintf(message, cap, "%s near byte %zu", json_tokener_error_desc(jerr), at);
+            snprintf(message, cap, "%s near byte %zu", json_tokener_error_desc(jerr), end);
         }
-        return NULL;
+        return false;
     }
-    for (size_t i = json_tokener_get_parse_end(w->tok); i < len; i++) {
+    for (size_t i = end; i < len; i++) {
         if (!isspace((unsigned char)text[i])) {
             json_object_put(v);
             *code = "invalid_json";
             snprintf(message, cap, "unexpected data after the JSON value at byte %zu", i);
-            return NULL;
+            return false;
         }
     }
     if (memchr(text, '\0', len) != NULL) {
         json_object_put(v);
         *code = "invalid_json";
         snprintf(message, cap, "the body contains a NUL byte");
-        return NULL;
+        return false;
     }
     if (ingest_count_members_text(text, len) != ingest_count_members_tree(v)) {
         json_object_put(v);
         *code = "duplicate_key";
         snprintf(message, cap, "an object has the same member name twice");
-        return NULL;
+        return false;
     }
-    return v;
+    *out = v;
+    return true;
 }
 
 static void ingest_body_free(struct ingest_body *b)
@@ -214,6 +238,8 @@ static void ingest_body_free(struct ingest_body *b)
     free(b->raw_len);
     free(b->line_error);
     free(b->line_code);
+    for (size_t i = 0; i < b->owned_count; i++)
+        free(b->owned[i]);
     memset(b, 0, sizeof(*b));
 }
 
@@ -274,12 +300,47 @@ static bool ingest_decode_ndjson(struct worker *w, struct request *r, struct ing
             size_t i = b->n++;
             b->raw[i] = p;
             b->raw_len[i] = (size_t)(stop - p);
-            b->events[i] = ingest_parse(w, p, (size_t)(stop - p), &b->line_code[i],
-                                        b->line_error[i], sizeof(b->line_error[i]));
+            if (ingest_parse(w, p, (size_t)(stop - p), &b->events[i], &b->line_code[i],
+                             b->line_error[i], sizeof(b->line_error[i])))
+                b->line_code[i] = NULL; /* parsed (maybe to null): the validator judges it */
         }
         p = nl ? nl + 1 : end;
     }
     return true;
+}
+
+/* Finds the text of each element of the (already parsed, so valid) JSON
+ * array in s: rejected events are stored as they were sent, not as json-c
+ * would print them again (which clamps numbers beyond 64 bits). */
+static void ingest_split_array(const char *s, size_t len, struct ingest_body *b)
+{
+    size_t depth = 0, n = 0, start = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len && n < b->n; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth == 1)
+                start = i + 1;
+        } else if ((c == ',' && depth == 1) || ((c == ']' || c == '}') && --depth == 0)) {
+            size_t a = start, z = i;
+            while (a < z && isspace((unsigned char)s[a]))
+                a++;
+            while (z > a && isspace((unsigned char)s[z - 1]))
+                z--;
+            b->raw[n] = s + a;
+            b->raw_len[n++] = z - a;
+            start = i + 1;
+        }
+    }
 }
 
 static bool ingest_decode_json(struct worker *w, struct request *r, struct ingest_body *b,
@@ -287,15 +348,16 @@ static bool ingest_decode_json(struct worker *w, struct request *r, struct inges
 {
     const char *code = NULL;
     char message[128];
-    b->root = ingest_parse(w, r->body, r->body_len, &code, message, sizeof(message));
-    if (b->root == NULL) {
+    if (!ingest_parse(w, r->body, r->body_len, &b->root, &code, message, sizeof(message))) {
         ingest_set_fail(fail, 400, code, "%s", message);
         return false;
     }
     if (json_object_is_type(b->root, json_type_object)) {
-        if (!ingest_body_alloc(b, 1, false))
+        if (!ingest_body_alloc(b, 1, true))
             goto oom;
         b->events[0] = b->root;
+        b->raw[0] = r->body;
+        b->raw_len[0] = r->body_len;
         b->n = 1;
         return true;
     }
@@ -314,11 +376,12 @@ static bool ingest_decode_json(struct worker *w, struct request *r, struct inges
                         (long long)w->cfg->ingest.max_events_per_request);
         return false;
     }
-    if (!ingest_body_alloc(b, n, false))
+    if (!ingest_body_alloc(b, n, true))
         goto oom;
     for (size_t i = 0; i < n; i++)
         b->events[i] = json_object_array_get_idx(b->root, i);
     b->n = n;
+    ingest_split_array(r->body, r->body_len, b);
     return true;
 
 oom:
@@ -376,9 +439,77 @@ static bool ingest_decode(struct worker *w, struct request *r, struct ingest_bod
     return ndjson ? ingest_decode_ndjson(w, r, b, fail) : ingest_decode_json(w, r, b, fail);
 }
 
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0
+ * when the bytes there are not one (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+static size_t ingest_utf8_seq(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (len == 0 || len > n || s[0] > 0xF4)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return len;
+}
+
+/* Makes what was received storable as a payload: valid UTF-8 (each bad
+ * byte becomes U+FFFD) of at most cap bytes, never cutting a character.
+ * Returns the text to store, either s itself or a copy owned by b (freed
+ * with it); *truncated tells whether anything was cut. */
+static const char *ingest_payload(struct ingest_body *b, const char *s, size_t len, size_t cap,
+                                  size_t *out_len, bool *truncated)
+{
+    size_t i = 0;
+    bool bad = false;
+    while (i < len) {
+        size_t n = ingest_utf8_seq((const unsigned char *)s + i, len - i);
+        if (n == 0) {
+            bad = true;
+            break;
+        }
+        if (i + n > cap)
+            break;
+        i += n;
+    }
+    if (!bad) { /* valid: store it as it is, cut at a character's edge */
+        *out_len = i;
+        *truncated = i < len;
+        return s;
+    }
+    char *copy = b->owned_count < INGEST_OWNED_MAX ? malloc(cap) : NULL;
+    if (copy == NULL) {
+        *out_len = 0;
+        *truncated = true;
+        return "";
+    }
+    b->owned[b->owned_count++] = copy;
+    size_t o = 0;
+    i = 0;
+    while (i < len) {
+        size_t n = ingest_utf8_seq((const unsigned char *)s + i, len - i);
+        const char *piece = n ? s + i : "\xEF\xBF\xBD";
+        size_t plen = n ? n : 3;
+        if (o + plen > cap)
+            break;
+        memcpy(copy + o, piece, plen);
+        o += plen;
+        i += n ? n : 1;
+    }
+    *out_len = o;
+    *truncated = i < len;
+    return copy;
+}
+
 /* Adds the queue row recording a request-level failure. */
-static void ingest_queue_request_error(struct worker *w, struct request *r, unsigned int app_id,
-                                       const char *version, const struct ingest_fail *fail)
+static void ingest_queue_request_error(struct worker *w, struct request *r, struct ingest_body *b,
+                                       unsigned int app_id, const char *version,
+                                       const struct ingest_fail *fail)
 {
     int row = queue_batch_add(w->batch);
     if (row < 0)
@@ -391,22 +522,12 @@ static void ingest_queue_request_error(struct worker *w, struct request *r, unsi
     queue_set_str(w->batch, row, QC_ERROR_POINTER, "", 0);
     queue_set_str(w->batch, row, QC_ERROR_MESSAGE, fail->message, strlen(fail->message));
     if (r->body != NULL) {
-        size_t len = r->body_len < cap ? r->body_len : cap;
-        queue_set_str(w->batch, row, QC_PAYLOAD, r->body, len);
-        queue_set_int(w->batch, row, QC_PAYLOAD_TRUNCATED, len < r->body_len);
+        size_t len;
+        bool truncated;
+        const char *payload = ingest_payload(b, r->body, r->body_len, cap, &len, &truncated);
+        queue_set_str(w->batch, row, QC_PAYLOAD, payload, len);
+        queue_set_int(w->batch, row, QC_PAYLOAD_TRUNCATED, truncated);
     }
-}
-
-/* Cuts a payload to the configured size without splitting a UTF-8
- * sequence (the column is utf8mb4 and must receive valid text). */
-static size_t ingest_cut(const char *s, size_t len, size_t cap)
-{
-    if (len <= cap)
-        return len;
-    size_t n = cap;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
 }
 
 /* Fills the queue row of event i and its part of the answer. Returns true
@@ -419,11 +540,12 @@ static bool ingest_event(struct worker *w, struct request *r, const struct rules
     struct event_verdict *v = &w->verdicts[i];
     const char *version = ruleset_version(rules);
     const char *code = NULL, *pointer = "", *message = NULL;
-    char own_message[160];
+    /* Kept in the worker: the queue row points at it until the insert. */
+    char *own_message = w->messages[i];
     memset(v, 0, sizeof(*v));
 
     struct json_object *event = b->events[i];
-    if (event == NULL) { /* an NDJSON line that did not parse */
+    if (b->ndjson && b->line_code[i] != NULL) { /* an NDJSON line that did not parse */
         code = b->line_code[i];
         message = b->line_error[i];
     } else {
@@ -448,8 +570,8 @@ static bool ingest_event(struct worker *w, struct request *r, const struct rules
         if (data_len > (size_t)cfg->ingest.max_event_bytes) {
             code = "event_too_large";
             pointer = "/data";
-            snprintf(own_message, sizeof(own_message), "data is %zu bytes; at most %lld", data_len,
-                     (long long)cfg->ingest.max_event_bytes);
+            snprintf(own_message, sizeof(w->messages[i]), "data is %zu bytes; at most %lld",
+                     data_len, (long long)cfg->ingest.max_event_bytes);
             message = own_message;
         }
     }
@@ -499,19 +621,23 @@ static bool ingest_event(struct worker *w, struct request *r, const struct rules
     /* Rejected: keep what was received (bounded) for monitoring and replay. */
     const char *payload;
     size_t payload_len;
-    if (event != NULL) {
-        payload = json_object_to_json_string_length(
-            event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &payload_len);
-    } else {
+    if (b->raw[i] != NULL) { /* the event's text as received */
         payload = b->raw[i];
         payload_len = b->raw_len[i];
+    } else { /* not found in the text (cannot happen for parsed JSON) */
+        payload = json_object_to_json_string_length(
+            event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &payload_len);
     }
-    size_t cut = ingest_cut(payload, payload_len, (size_t)cfg->ingest.max_error_payload_bytes);
+    size_t stored_len;
+    bool truncated;
+    const char *stored =
+        ingest_payload(b, payload, payload_len, (size_t)cfg->ingest.max_error_payload_bytes,
+                       &stored_len, &truncated);
     queue_set_str(q, row, QC_ERROR_CODE, code, strlen(code));
     queue_set_str(q, row, QC_ERROR_POINTER, pointer, strlen(pointer));
     queue_set_str(q, row, QC_ERROR_MESSAGE, message, strlen(message));
-    queue_set_str(q, row, QC_PAYLOAD, payload, cut);
-    queue_set_int(q, row, QC_PAYLOAD_TRUNCATED, cut < payload_len);
+    queue_set_str(q, row, QC_PAYLOAD, stored, stored_len);
+    queue_set_int(q, row, QC_PAYLOAD_TRUNCATED, truncated);
 
     struct json_object *e = json_object_new_object();
     if (e != NULL) {
@@ -564,7 +690,7 @@ void ingest_handle(struct worker *w, struct request *r, const struct auth_identi
         }
         /* Recorded for monitoring (best effort: the answer is the 4xx
          * either way, and a malformed body is not data to retry). */
-        ingest_queue_request_error(w, r, who->application_id, ruleset_version(rules), &fail);
+        ingest_queue_request_error(w, r, &body, who->application_id, ruleset_version(rules), &fail);
         if (queue_batch_insert(w->batch, &w->db) != QUEUE_OK)
             log_warn("application %u: %s not recorded (database unavailable)", who->application_id,
                      fail.code);

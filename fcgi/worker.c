@@ -22,8 +22,9 @@ bool worker_init(struct worker *w, int index, const struct config *cfg, struct a
     w->body_buf = malloc((size_t)cfg->ingest.max_body_bytes);
     w->verdicts = calloc(max_events, sizeof(*w->verdicts));
     w->event_ids = calloc(max_events, sizeof(*w->event_ids));
+    w->messages = calloc(max_events, sizeof(*w->messages));
     if (w->batch == NULL || w->tok == NULL || w->body_buf == NULL || w->verdicts == NULL ||
-        w->event_ids == NULL) {
+        w->event_ids == NULL || w->messages == NULL) {
         log_error("worker %d: out of memory at start", index);
         return false;
     }
@@ -45,5 +46,6 @@ void worker_free(struct worker *w)
     free(w->inflate_buf);
     free(w->verdicts);
     free(w->event_ids);
+    free(w->messages);
     memset(w, 0, sizeof(*w));
 }

@@ -30,6 +30,7 @@ struct worker {
     char *inflate_buf; /* ingest.max_decompressed_bytes, allocated on first gzip body */
     struct event_verdict *verdicts; /* ingest.max_events_per_request */
     char (*event_ids)[37];          /* ids assigned at ingest, per event */
+    char (*messages)[160];          /* error messages made at ingest, per event */
 };
 
 /* Allocates what the worker owns. Returns false (logged) when out of

@@ -3,11 +3,12 @@
 INTEGRATION_TESTS = \
 	tests/integration/backpressure.sh \
 	tests/integration/foundation.sh \
+	tests/integration/ingest.sh \
 	tests/integration/rules_admin.sh \
 	tests/integration/spool.sh
 TESTS += tests/docs.sh $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/docs.sh $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/tap.sh scripts/stack.sh \
-	tests/integration/data/brief_examples.json
+	tests/integration/data
 
 # Integration tests need the programs they start.
 $(INTEGRATION_TESTS:.sh=.log) tests/docs.log: admin/eye-admin fcgi/eye.fcgi
