@@ -57,6 +57,9 @@ static const struct account_grants account_table[] = {
       {"SELECT", "sessions"},
       {"SELECT", "event_errors"},
       {"SELECT", "applications"},
+      {"SELECT", "v_events"},
+      {"SELECT", "v_session_timeline"},
+      {"SELECT", "v_errors"},
       {NULL, NULL}}},
 };
 

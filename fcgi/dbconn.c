@@ -1,8 +1,9 @@
 /* dbconn.c - per-worker connection and statement cache (see dbconn.h).
  *
- * All SQL that eye.fcgi runs is in the table below, so the ingest account's
+ * The write path's SQL is in the table below, so the ingest account's
  * privileges can be checked against it at a glance: it reads api_keys and
- * inserts into event_queue, nothing else.
+ * inserts into event_queue, nothing else. The read API (read.c) prepares
+ * its statements in dynamic slots of a second dbconn, as the analyst.
  */
 #include "autoconfig.h"
 
@@ -26,11 +27,14 @@ static const struct {
          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
 };
 
-void dbconn_init(struct dbconn *db, const struct config *cfg)
+void dbconn_init(struct dbconn *db, const struct config *cfg, const struct config_account *account,
+                 bool read_only)
 {
     db->cfg = cfg;
+    db->account = account;
+    db->read_only = read_only;
     db->conn = NULL;
-    for (int i = 0; i < DBCONN_NSTMTS; i++)
+    for (int i = 0; i < DBCONN_NSTMTS + DBCONN_DYNAMIC; i++)
         db->stmts[i] = NULL;
 }
 
@@ -38,9 +42,11 @@ MYSQL *dbconn_get(struct dbconn *db)
 {
     if (db->conn != NULL)
         return db->conn;
-    db->conn = db_connect(db->cfg, &db->cfg->accounts.ingest);
+    db->conn = db_connect(db->cfg, db->account);
     if (db->conn == NULL)
         return NULL;
+    if (db->read_only)
+        return db->conn;
     /* Each request's rows are committed together, explicitly; reads see
      * committed data at once (a revoked key is not hidden by a snapshot). */
     if (mysql_autocommit(db->conn, 0) != 0 ||
@@ -53,22 +59,21 @@ MYSQL *dbconn_get(struct dbconn *db)
     return db->conn;
 }
 
-MYSQL_STMT *dbconn_stmt(struct dbconn *db, enum dbconn_stmt id)
+/* Prepares sql in slot i, reconnecting once when an idle connection turns
+ * out to be dead (MariaDB restarted) */
+static MYSQL_STMT *dbconn_prepare_slot(struct dbconn *db, int i, const char *name, const char *sql)
 {
-    if (db->stmts[id] != NULL)
-        return db->stmts[id];
-    /* An idle connection may have died (MariaDB restarted) unnoticed: if
-     * preparing on an existing connection finds it gone, open a new one and
-     * prepare again, once. */
+    if (db->stmts[i] != NULL)
+        return db->stmts[i];
     for (int attempt = 0; attempt < 2; attempt++) {
         bool reused = db->conn != NULL;
         MYSQL *conn = dbconn_get(db);
         if (conn == NULL)
             return NULL;
         unsigned int err = 0;
-        db->stmts[id] = db_prepare_err(conn, dbconn_sql[id].name, dbconn_sql[id].sql, &err);
-        if (db->stmts[id] != NULL)
-            return db->stmts[id];
+        db->stmts[i] = db_prepare_err(conn, name, sql, &err);
+        if (db->stmts[i] != NULL)
+            return db->stmts[i];
         if (!db_error_is_connection_lost(err))
             return NULL;
         dbconn_reset(db);
@@ -78,9 +83,19 @@ MYSQL_STMT *dbconn_stmt(struct dbconn *db, enum dbconn_stmt id)
     return NULL;
 }
 
+MYSQL_STMT *dbconn_stmt(struct dbconn *db, enum dbconn_stmt id)
+{
+    return dbconn_prepare_slot(db, id, dbconn_sql[id].name, dbconn_sql[id].sql);
+}
+
+MYSQL_STMT *dbconn_stmt_sql(struct dbconn *db, int slot, const char *name, const char *sql)
+{
+    return dbconn_prepare_slot(db, DBCONN_NSTMTS + slot, name, sql);
+}
+
 void dbconn_reset(struct dbconn *db)
 {
-    for (int i = 0; i < DBCONN_NSTMTS; i++) {
+    for (int i = 0; i < DBCONN_NSTMTS + DBCONN_DYNAMIC; i++) {
         if (db->stmts[i] != NULL)
             mysql_stmt_close(db->stmts[i]);
         db->stmts[i] = NULL;

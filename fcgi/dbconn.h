@@ -21,14 +21,27 @@ enum dbconn_stmt {
     DBCONN_NSTMTS
 };
 
+/* Slots for statements whose text the caller builds (from fixed fragments
+ * and placeholders only), e.g. the read API's filter combinations. */
+#define DBCONN_DYNAMIC 128
+
 struct dbconn {
     const struct config *cfg;
+    const struct config_account *account;
+    bool read_only; /* analyst connection: autocommit reads */
     MYSQL *conn;
-    MYSQL_STMT *stmts[DBCONN_NSTMTS];
+    MYSQL_STMT *stmts[DBCONN_NSTMTS + DBCONN_DYNAMIC];
 };
 
-/* Prepares an unconnected dbconn; cfg must outlive it. */
-void dbconn_init(struct dbconn *db, const struct config *cfg);
+/* Prepares an unconnected dbconn that will log in as account; cfg must
+ * outlive it. A read_only connection stays in autocommit mode. */
+void dbconn_init(struct dbconn *db, const struct config *cfg, const struct config_account *account,
+                 bool read_only);
+
+/* Returns the statement in dynamic slot (0 <= slot < DBCONN_DYNAMIC),
+ * preparing sql there on first use; same contract as dbconn_stmt. The sql
+ * of one slot must never change. */
+MYSQL_STMT *dbconn_stmt_sql(struct dbconn *db, int slot, const char *name, const char *sql);
 
 /* Returns the statement, connecting and preparing as needed, or NULL (logged)
  * when the database cannot be reached or the statement cannot be prepared.

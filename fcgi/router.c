@@ -3,6 +3,8 @@
  * Routes:
  *   POST /v1/events      write key   events in (ingest.c)
  *   POST /api/events/    write key   the earlier prototype's route, same contract
+ *   GET  /v1/events, /api/events/, /v1/sessions/{id}/events, /v1/errors
+ *                        read key    the read API (read.c)
  *   GET  /v1/health      none        database state, queue depth and age, live rule-set
  *                                    version (503 when the database is unreachable)
  * Anything else is 404; a known path with another method is 405 with Allow.
@@ -15,6 +17,7 @@
 
 #include "fcgi/ingest.h"
 #include "fcgi/queue_watch.h"
+#include "fcgi/read.h"
 #include "fcgi/rules_live.h"
 #include "lib/log.h"
 
@@ -94,27 +97,71 @@ static void router_health(struct worker *w, struct request *r)
     rules_live_release(ref);
 }
 
+/* Returns the decoded session id of /v1/sessions/{id}/events into buf, or
+ * NULL when path is not that route. */
+static const char *router_timeline_id(const char *path, char *buf, size_t cap)
+{
+    static const char prefix[] = "/v1/sessions/", suffix[] = "/events";
+    size_t plen = sizeof(prefix) - 1, slen = sizeof(suffix) - 1, len = strlen(path);
+    if (len <= plen + slen || strncmp(path, prefix, plen) != 0 ||
+        strcmp(path + len - slen, suffix) != 0 || len - plen - slen >= cap)
+        return NULL;
+    memcpy(buf, path + plen, len - plen - slen);
+    buf[len - plen - slen] = '\0';
+    if (strchr(buf, '/') != NULL || !read_url_decode(buf, false) || *buf == '\0')
+        return NULL;
+    return buf;
+}
+
+/* GET with a read key. */
+static void router_read(struct worker *w, struct request *r, enum read_route route,
+                        const char *session_id)
+{
+    struct auth_identity who;
+    if (router_authorize(w, r, AUTH_SCOPE_READ, &who))
+        read_handle(w, r, route, session_id);
+}
+
+static void router_not_allowed(struct request *r, const char *allow)
+{
+    char headers[64];
+    snprintf(headers, sizeof(headers), "Allow: %s\r\n", allow);
+    request_reply_error(r, 405, headers, "method_not_allowed", NULL, "method not allowed here");
+}
+
 void router_dispatch(struct worker *w, struct request *r)
 {
-    if (router_path_is(r->path, "/v1/events", "/api/events/") ||
-        strcmp(r->path, "/api/events") == 0) {
-        if (strcmp(r->method, "POST") != 0) {
-            request_reply_error(r, 405, "Allow: POST\r\n", "method_not_allowed", NULL,
-                                "use POST to send events");
-            return;
+    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+    bool post = strcmp(r->method, "POST") == 0;
+    bool v1_events = strcmp(r->path, "/v1/events") == 0;
+    bool prototype = router_path_is(r->path, "/api/events/", "/api/events");
+    char sid[512];
+    const char *timeline = router_timeline_id(r->path, sid, sizeof(sid));
+
+    if (v1_events || prototype) {
+        if (post) {
+            struct auth_identity who;
+            if (router_authorize(w, r, AUTH_SCOPE_WRITE, &who))
+                ingest_handle(w, r, &who);
+        } else if (get) {
+            router_read(w, r, v1_events ? READ_EVENTS : READ_PROTOTYPE, NULL);
+        } else {
+            router_not_allowed(r, "GET, POST");
         }
-        struct auth_identity who;
-        if (router_authorize(w, r, AUTH_SCOPE_WRITE, &who))
-            ingest_handle(w, r, &who);
+        return;
+    }
+    if (timeline != NULL || strcmp(r->path, "/v1/errors") == 0) {
+        if (get)
+            router_read(w, r, timeline != NULL ? READ_TIMELINE : READ_ERRORS, timeline);
+        else
+            router_not_allowed(r, "GET");
         return;
     }
     if (router_path_is(r->path, "/v1/health", NULL)) {
-        if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-            request_reply_error(r, 405, "Allow: GET, HEAD\r\n", "method_not_allowed", NULL,
-                                "use GET");
-            return;
-        }
-        router_health(w, r);
+        if (get)
+            router_health(w, r);
+        else
+            router_not_allowed(r, "GET, HEAD");
         return;
     }
     request_reply_error(r, 404, NULL, "not_found", NULL, "no such resource");

@@ -14,7 +14,8 @@ bool worker_init(struct worker *w, int index, const struct config *cfg, struct a
     w->index = index;
     w->cfg = cfg;
     w->auth = auth;
-    dbconn_init(&w->db, cfg);
+    dbconn_init(&w->db, cfg, &cfg->accounts.ingest, false);
+    dbconn_init(&w->read_db, cfg, &cfg->accounts.analyst, true);
     size_t max_events = (size_t)cfg->ingest.max_events_per_request;
     /* One row more than events: a request-level error is one row. */
     w->batch = queue_batch_new(max_events + 1);
@@ -39,6 +40,7 @@ bool worker_init(struct worker *w, int index, const struct config *cfg, struct a
 void worker_free(struct worker *w)
 {
     dbconn_reset(&w->db);
+    dbconn_reset(&w->read_db);
     queue_batch_free(w->batch);
     if (w->tok != NULL)
         json_tokener_free(w->tok);

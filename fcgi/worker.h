@@ -23,7 +23,8 @@ struct worker {
     const struct config *cfg;
     struct auth_cache *auth; /* shared by all workers */
     FCGX_Request fcgx;
-    struct dbconn db;
+    struct dbconn db;      /* ingest account: keys and the queue */
+    struct dbconn read_db; /* analyst account: the read API, opened on first use */
     struct queue_batch *batch;
     struct json_tokener *tok;
     char *body_buf;    /* ingest.max_body_bytes */

@@ -92,7 +92,7 @@ static const struct config_key config_keys[] = {
     {"ingest.max_events_per_request", CFG_INT, OFF(ingest.max_events_per_request), "500", 1, 100000,
      "Most events in one request (413 above it)."},
     {"ingest.max_event_bytes", CFG_INT, OFF(ingest.max_event_bytes), "32768", 256, 16 * MiB,
-     "Largest single event, serialized (the event is rejected as event_too_large)."},
+     "Largest data object of one event, serialized (above it: event_too_large)."},
     {"ingest.max_depth", CFG_INT, OFF(ingest.max_depth), "32", 2, 1000,
      "Deepest JSON nesting accepted in a body (400 nesting_too_deep above it)."},
     {"ingest.max_error_payload_bytes", CFG_INT, OFF(ingest.max_error_payload_bytes), "16384", 256,

@@ -2,6 +2,7 @@
 # lighttpd. Unit tests of each module are listed beside the module.
 INTEGRATION_TESTS = \
 	tests/integration/backpressure.sh \
+	tests/integration/analyst.sh \
 	tests/integration/foundation.sh \
 	tests/integration/ingest.sh \
 	tests/integration/rules_admin.sh \
@@ -11,7 +12,7 @@ EXTRA_DIST += tests/docs.sh $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/
 	tests/integration/data
 
 # Integration tests need the programs they start.
-$(INTEGRATION_TESTS:.sh=.log) tests/docs.log: admin/eye-admin fcgi/eye.fcgi
+$(INTEGRATION_TESTS:.sh=.log) tests/docs.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
 
 clean-local: clean-mariadb-template
 clean-mariadb-template:

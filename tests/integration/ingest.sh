@@ -275,13 +275,16 @@ like "$(raw_http 'POST /v1/events HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAu
 is "$(sql "SELECT COUNT(*) FROM event_queue WHERE session_key='chunked-1'")" 1 "the chunked body's event is queued"
 
 # --- routes and methods -----------------------------------------------------
-for m in GET PUT DELETE; do
+# GET is the read API (tests/integration/analyst.sh): a write key may not use it.
+for m in PUT DELETE PATCH; do
   http "$m" /v1/events -D "$HDRS" -H "Authorization: Bearer $KEY"
-  is "$HTTP_STATUS|$(header Allow)|$(json_get "$HTTP_BODY" .error.code)" "405|POST|method_not_allowed" \
-    "$m /v1/events: 405 with Allow: POST"
+  is "$HTTP_STATUS|$(header Allow)|$(json_get "$HTTP_BODY" .error.code)" "405|GET, POST|method_not_allowed" \
+    "$m /v1/events: 405 with Allow: GET, POST"
 done
-http GET /api/events/ -D "$HDRS"
-is "$HTTP_STATUS|$(header Allow)" "405|POST" "GET /api/events/: 405 with Allow: POST"
+http GET /v1/events -H "Authorization: Bearer $KEY"
+is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "403|wrong_scope" "GET /v1/events with a write key: 403 wrong_scope"
+http PUT /api/events/ -D "$HDRS"
+is "$HTTP_STATUS|$(header Allow)" "405|GET, POST" "PUT /api/events/: 405 with Allow: GET, POST"
 http POST /v1/health -D "$HDRS" -H 'Content-Type: application/json' --data-binary '{}'
 is "$HTTP_STATUS|$(header Allow)" "405|GET, HEAD" "POST /v1/health: 405 with Allow: GET, HEAD"
 http POST /v1/nothing -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary "$VALID"

@@ -1,0 +1,31 @@
+/* read.h - the read API: events, session timelines and errors over HTTP.
+ *
+ *   GET /v1/events?session_id=&category=&name=&from=&to=&limit=&after=
+ *   GET /v1/sessions/{session_id}/events?limit=&after=
+ *   GET /v1/errors?code=&app=&from=&to=&limit=&after=
+ *   GET /api/events/?session=&category=&date-from=&date-to=   (the prototype's)
+ *
+ * Read-scope keys only. Results are ordered (occurrence time then id; a
+ * timeline by its sequence number; errors by receive time then id) and paged
+ * by an opaque keyset cursor (`after`, returned as `next`), never OFFSET.
+ * Rows are streamed to the client as MariaDB returns them: JSON by default,
+ * NDJSON with Accept: application/x-ndjson. See README "Reading events".
+ */
+#ifndef EYE_FCGI_READ_H
+#define EYE_FCGI_READ_H
+
+#include "fcgi/request.h"
+#include "fcgi/worker.h"
+
+enum read_route { READ_EVENTS, READ_TIMELINE, READ_ERRORS, READ_PROTOTYPE };
+
+/* Answers an authorized GET on route; session_id is the decoded path part
+ * of READ_TIMELINE (NULL otherwise). */
+void read_handle(struct worker *w, struct request *r, enum read_route route,
+                 const char *session_id);
+
+/* Decodes %XX escapes (and '+' as a space when plus_is_space) of s in place.
+ * Returns false on a malformed escape or a decoded NUL. */
+bool read_url_decode(char *s, bool plus_is_space);
+
+#endif

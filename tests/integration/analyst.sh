@@ -1,0 +1,129 @@
+#!/bin/bash
+# analyst.sh - what the data team reads: the views, the README's queries
+# (each must use an index: checked with EXPLAIN on a table with enough rows
+# for the optimizer to care), and the HTTP read API (filters, order,
+# keyset pagination under concurrent inserts, NDJSON, errors, parameter
+# errors, key scopes, the prototype's route).
+. "$EYE_SRCDIR/tests/lib/harness.sh"
+harness_start
+KEY=$(new_app shop); RKEY=$(new_app reader --read)
+SPOOL=$EYE_BUILDDIR/spool/eye-spool
+get() { http GET "$1" -H "Authorization: Bearer $RKEY" "${@:2}"; }
+ev() { # SESSION NAME TIMESTAMP [PATH]
+  printf '{"session_id":"%s","category":"page interaction","name":"%s","data":{"host":"a.example.com","path":"%s","element":"x"},"timestamp":"%s"}' \
+    "$1" "$2" "${4:-/}" "$3"
+}
+pv() { printf '{"session_id":"%s","category":"page interaction","name":"pageview","data":{"host":"a.example.com","path":"%s"},"timestamp":"%s"}' "$1" "${3:-/}" "$2"; }
+
+# --- data: a session with equal timestamps, two days, an error ----------------
+post_events "$KEY" "[$(pv s1 '2024-05-01 10:00:00' /a),$(pv s1 '2024-05-01 10:00:00' /b),$(pv s1 '2024-05-01 09:00:00' /c),$(ev s1 'cta click' '2024-05-01 10:00:00'),$(pv s2 '2024-05-02 12:00:00' /d)]"
+is "$HTTP_STATUS" 202 "the data is accepted"
+post_events "$KEY" "$(pv s3 '2099-01-01 00:00:00')"
+"$SPOOL" --config "$STACK_CONFIG" --once 2>/dev/null
+
+# --- views -------------------------------------------------------------------------
+is "$(sql "SELECT GROUP_CONCAT(CONCAT(seq, ':', JSON_VALUE(data, '\$.path')) ORDER BY seq) FROM v_session_timeline WHERE session_id = 's1'")" \
+  "1:/c,2:/a,3:/b,4:/" "the timeline numbers a session's events by time, equal times by arrival"
+is "$(sql "SELECT CONCAT(session_id, ' ', application) FROM v_events WHERE JSON_VALUE(data, '\$.path') = '/d'")" "s2 shop" \
+  "v_events shows the session identifier and the application's name"
+is "$(sql "SELECT CONCAT(application, ' ', code) FROM v_errors")" "shop timestamp_in_future" "v_errors shows errors with the application's name"
+analyst_pw=$(cat "$STACK_DIR/secrets/analyst.pw")
+out=$(mariadb --no-defaults -ueye_analyst -p"$analyst_pw" -S "$STACK_DB_SOCKET" eye -N -e 'SELECT COUNT(*) FROM v_session_timeline; SELECT COUNT(*) FROM v_errors' 2>&1)
+is "$(echo $out)" "5 1" "the analyst account reads the views"
+
+# --- every README query uses an index --------------------------------------------
+# 60,000 events over 3,000 sessions and 30 types, so plans are real plans.
+sql "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, event_count)
+     SELECT CONCAT('bulk-', seq), '2023-01-01', '2023-01-01', 20 FROM seq_1_to_3000"
+sql "INSERT INTO events (id, event_id, application_id, session_id, category, name, data, occurred_at, client_timestamp, received_at, rules_version)
+     SELECT 1000000 + q.seq, UUID(), 1, s.id, CONCAT('cat-', q.seq % 6), CONCAT('name-', q.seq % 5), '{}',
+            '2023-01-01' + INTERVAL q.seq * 5 MINUTE, '2023-01-01', NOW(6), 'bulk'
+     FROM seq_1_to_60000 q JOIN sessions s ON s.session_key = CONCAT('bulk-', 1 + q.seq % 3000)"
+sql "INSERT INTO event_errors (id, application_id, received_at, category, name, code, pointer, message, rules_version)
+     SELECT 2000000 + seq, 1, '2023-01-01' + INTERVAL seq * 10 MINUTE, 'cat-1', 'name-1', ELT(1 + seq % 3, 'wrong_type', 'too_long', 'missing_field'), '', '', 'bulk' FROM seq_1_to_20000"
+sql "ANALYZE TABLE events, sessions, event_errors" >/dev/null
+# explain QUERY: "table:type:key" for every table the plan reads.
+explain() { sql "EXPLAIN $1" | awk -F'\t' '{print $3 ":" $4 ":" $6}' | tr '\n' ' '; }
+while IFS='|' read -r label query want; do
+  plan=$(explain "$query")
+  like "$plan" "$want" "EXPLAIN $label uses its index ($plan)"
+  [[ $plan == *":ALL:"* && $plan != *"<derived"* ]] && ok 1 "$label: no full scan" || ok 0 "$label: no full scan"
+done <<'QUERIES'
+a session's events in order|SELECT * FROM v_session_timeline WHERE session_id = 'bulk-17' ORDER BY seq|e:ref:ix_events_session_time
+a category in a time range|SELECT * FROM v_events WHERE category = 'cat-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-03-02' ORDER BY occurred_at, id LIMIT 100|e:range:ix_events_category_time
+an event type in a time range|SELECT * FROM v_events WHERE category = 'cat-1' AND name = 'name-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-03-02' ORDER BY occurred_at, id LIMIT 100|e:range:ix_events_type_time
+a time range|SELECT * FROM v_events WHERE occurred_at >= '2023-03-01 10:00' AND occurred_at < '2023-03-01 11:00' ORDER BY occurred_at, id LIMIT 100|e:range:ix_events_time
+a category over a month|SELECT COUNT(*) FROM events WHERE category = 'cat-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-04-01'|events:range:ix_events_(category|type)_time
+errors by code over time|SELECT DATE(received_at) AS day, code, COUNT(*) FROM event_errors WHERE received_at >= '2023-01-05' AND received_at < '2023-01-08' GROUP BY day, code|event_errors:range:ix_event_errors_(received|code_time)
+an event type's rejection rate|SELECT (SELECT COUNT(*) FROM event_errors WHERE category = 'cat-1' AND name = 'name-1' AND received_at >= '2023-01-05' AND received_at < '2023-01-06') AS rejected, (SELECT COUNT(*) FROM events WHERE category = 'cat-1' AND name = 'name-1' AND occurred_at >= '2023-01-05' AND occurred_at < '2023-01-06') AS accepted|events:range:ix_events_type_time.*event_errors:range:ix_event_errors_type_time
+QUERIES
+# Sorting must come from the index, not a filesort over the range.
+for q in "SELECT * FROM v_events WHERE category = 'cat-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-03-02' ORDER BY occurred_at, id LIMIT 100" \
+         "SELECT * FROM v_events WHERE occurred_at >= '2023-03-01' AND occurred_at < '2023-03-02' ORDER BY occurred_at, id LIMIT 100"; do
+  sql "EXPLAIN $q" | grep -q filesort; is $? 1 "no filesort: ${q:0:60}..."
+done
+
+# --- the read API -----------------------------------------------------------------
+get "/v1/events?session_id=s1"
+is "$HTTP_STATUS" 200 "GET /v1/events with a read key: 200"
+is "$(json_get "$HTTP_BODY" '[.events[].data.path] | join(",")')" "/c,/a,/b,/" "a session's events in time order, equal times by arrival"
+get "/v1/events?category=page%20interaction&name=pageview&from=2024-05-01T00:00:00Z&to=2024-05-02"
+is "$(json_get "$HTTP_BODY" '[.events[].data.path] | join(",")')" "/c,/a,/b" "category + name + time range"
+get "/v1/events?from=2024-05-02%2012:00:00&to=2024-05-03T00:00:00%2B00:00"
+is "$(json_get "$HTTP_BODY" '[.events[].session_id] | join(",")')" "s2" "from is inclusive, RFC 3339 offsets work"
+get "/v1/sessions/s1/events"
+is "$(json_get "$HTTP_BODY" '[.events[] | "\(.seq):\(.data.path)"] | join(",")')" "1:/c,2:/a,3:/b,4:/" "/v1/sessions/{id}/events: the timeline with seq"
+get "/v1/sessions/s1/events" -H 'Accept: application/x-ndjson'
+is "$HTTP_STATUS:$(printf '%s\n' "$HTTP_BODY" | jq -r .seq | tr '\n' ,)" "200:1,2,3,4," "NDJSON: one event per line"
+[ "$HTTP_STATUS" = 200 ] || diag "body: $HTTP_BODY"
+get "/v1/events?session_id=s1&limit=2" -H 'Accept: application/x-ndjson'
+like "$(printf '%s\n' "$HTTP_BODY" | grep -v '^$' | tail -1)" '^\{"next":"[0-9a-f]{32}"\}$' "NDJSON: the cursor is the last line when more rows follow"
+
+# Keyset pagination: walk s1 + s2 two at a time while new events arrive after
+# the walk began (later timestamps are appended, never repeated or skipped).
+seen=""; cursor=""; pages=0
+while :; do
+  get "/v1/events?limit=2&from=2024-05-01&to=2024-05-03${cursor:+&after=$cursor}"
+  seen="$seen$(json_get "$HTTP_BODY" '[.events[].data.path] | join(",")'),"
+  cursor=$(json_get "$HTTP_BODY" .next)
+  pages=$((pages + 1))
+  if [ $pages = 1 ]; then
+    post_events "$KEY" "[$(pv s4 '2024-05-02 13:00:00' /late),$(pv s4 '2024-04-30 00:00:00' /early)]"
+    "$SPOOL" --config "$STACK_CONFIG" --once 2>/dev/null
+  fi
+  [ "$cursor" = null ] && break
+  [ $pages -gt 10 ] && break
+done
+is "$seen" "/c,/a,/b,/,/d,/late," "pages neither repeat nor skip rows while new events arrive"
+
+get "/v1/errors?code=timestamp_in_future&app=shop"
+is "$(json_get "$HTTP_BODY" '.errors | length')" 1 "/v1/errors filters by code and application"
+is "$(json_get "$HTTP_BODY" '.errors[0].payload | fromjson | .session_id')" s3 "/v1/errors returns the original payload"
+get "/api/events/?session=s1&category=page%20interaction&date-from=2024-05-01&date-to=2024-05-02"
+is "$HTTP_STATUS" 200 "the prototype's GET /api/events/ answers"
+is "$(json_get "$HTTP_BODY" 'map(.data.path) | join(",")')" "/c,/a,/b,/" "with a bare array, filtered by its parameters"
+
+# --- parameter errors and scopes ----------------------------------------------------------
+while read -r query code param; do
+  get "/v1/events?$query"
+  is "$HTTP_STATUS:$(json_get "$HTTP_BODY" .error.code):$(json_get "$HTTP_BODY" .error.pointer)" "400:$code:$param" "?$query: 400 $code naming $param"
+done <<'BAD'
+from=yesterday invalid_parameter from
+to=2024-13-01 invalid_parameter to
+limit=0 invalid_parameter limit
+limit=1001 invalid_parameter limit
+limit=ten invalid_parameter limit
+after=notacursor invalid_parameter after
+colour=red unknown_parameter colour
+category=a&category=b invalid_parameter category
+BAD
+http GET /v1/events -H "Authorization: Bearer $KEY"
+is "$HTTP_STATUS:$(json_get "$HTTP_BODY" .error.code)" "403:wrong_scope" "a write key cannot read"
+post_events "$RKEY" "$(pv s5 '2024-05-01 10:00:00')"
+is "$HTTP_STATUS:$(json_get "$HTTP_BODY" .error.code)" "403:wrong_scope" "a read key cannot write"
+http GET /v1/events
+is "$HTTP_STATUS" 401 "no key: 401"
+http DELETE /v1/errors -H "Authorization: Bearer $RKEY"
+is "$HTTP_STATUS" 405 "another method on /v1/errors: 405"
+
+harness_finish
