@@ -125,27 +125,49 @@ static bool ingest_gunzip(struct worker *w, struct request *r, struct ingest_fai
     return ok;
 }
 
-/* Counts ':' outside strings: one per object member in the text. json-c
- * keeps the last of duplicate keys silently; comparing this count with the
- * members actually parsed is how a duplicate is noticed. */
-static size_t ingest_count_members_text(const char *s, size_t n)
+/* Walks JSON text outside its strings. Returns the number of ':' (one per
+ * object member: json-c keeps the last of duplicate keys silently, and
+ * comparing this count with the members actually parsed is how a duplicate
+ * is noticed). When raw is not NULL and the text is an array, also stores
+ * the text of its first max elements, trimmed: a rejected event is stored
+ * as it was sent, not as json-c would print it again (which clamps numbers
+ * beyond 64 bits). The text must have parsed. */
+static size_t ingest_scan(const char *s, size_t len, const char **raw, size_t *raw_len, size_t max)
 {
-    size_t count = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < n; i++) {
+    size_t members = 0, depth = 0, n = 0, start = 0;
+    bool in_string = false, top_array = false;
+    for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (in_string) {
             if (c == '\\')
                 i++;
             else if (c == '"')
                 in_string = false;
-        } else if (c == '"') {
+            continue;
+        }
+        if (c == '"') {
             in_string = true;
         } else if (c == ':') {
-            count++;
+            members++;
+        } else if (c == '[' || c == '{') {
+            if (++depth == 1) {
+                start = i + 1;
+                top_array = c == '[';
+            }
+        } else if ((c == ',' && depth == 1) || ((c == ']' || c == '}') && --depth == 0)) {
+            if (raw == NULL || n >= max || !top_array)
+                continue;
+            size_t from = start, to = i;
+            while (from < to && isspace((unsigned char)s[from]))
+                from++;
+            while (to > from && isspace((unsigned char)s[to - 1]))
+                to--;
+            raw[n] = s + from;
+            raw_len[n++] = to - from;
+            start = i + 1;
         }
     }
-    return count;
+    return members;
 }
 
 static size_t ingest_count_members_tree(struct json_object *v)
@@ -215,7 +237,7 @@ static bool ingest_parse(struct worker *w, const char *text, size_t len, struct 
         snprintf(message, cap, "the body contains a NUL byte");
         return false;
     }
-    if (ingest_count_members_text(text, len) != ingest_count_members_tree(v)) {
+    if (ingest_scan(text, len, NULL, NULL, 0) != ingest_count_members_tree(v)) {
         json_object_put(v);
         *code = "duplicate_key";
         snprintf(message, cap, "an object has the same member name twice");
@@ -309,40 +331,6 @@ static bool ingest_decode_ndjson(struct worker *w, struct request *r, struct ing
     return true;
 }
 
-/* Finds the text of each element of the (already parsed, so valid) JSON
- * array in s: rejected events are stored as they were sent, not as json-c
- * would print them again (which clamps numbers beyond 64 bits). */
-static void ingest_split_array(const char *s, size_t len, struct ingest_body *b)
-{
-    size_t depth = 0, n = 0, start = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < len && n < b->n; i++) {
-        char c = s[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth == 1)
-                start = i + 1;
-        } else if ((c == ',' && depth == 1) || ((c == ']' || c == '}') && --depth == 0)) {
-            size_t a = start, z = i;
-            while (a < z && isspace((unsigned char)s[a]))
-                a++;
-            while (z > a && isspace((unsigned char)s[z - 1]))
-                z--;
-            b->raw[n] = s + a;
-            b->raw_len[n++] = z - a;
-            start = i + 1;
-        }
-    }
-}
-
 static bool ingest_decode_json(struct worker *w, struct request *r, struct ingest_body *b,
                                struct ingest_fail *fail)
 {
@@ -381,7 +369,7 @@ static bool ingest_decode_json(struct worker *w, struct request *r, struct inges
     for (size_t i = 0; i < n; i++)
         b->events[i] = json_object_array_get_idx(b->root, i);
     b->n = n;
-    ingest_split_array(r->body, r->body_len, b);
+    ingest_scan(r->body, r->body_len, b->raw, b->raw_len, n);
     return true;
 
 oom:

@@ -8,9 +8,10 @@
  * time alone -> ix_events_time. The cursor is the last row's (time, id),
  * so the next page starts right after it whatever was inserted meanwhile.
  *
- * Rows are fetched unbuffered and written as they come; limit + 1 rows are
- * read to know whether a next page exists. Once the 200 has gone out a
- * failing fetch can only cut the body short (logged).
+ * A page (at most 1001 rows) is fetched whole by the client library, then
+ * written row by row; limit + 1 rows are read to know whether a next page
+ * exists. Once the 200 has gone out a failing fetch can only cut the body
+ * short (logged).
  */
 #include "autoconfig.h"
 
@@ -305,8 +306,12 @@ static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, M
 {
     struct read_row row;
     read_row_init(&row, ncols);
+    /* The result (at most limit + 1 <= 1001 rows) is read whole by the
+     * client library before the first byte goes out: a failure can then
+     * still be answered with a proper status. The answer itself is written
+     * row by row, never built as one document. */
     if (mysql_stmt_bind_param(stmt, params) != 0 || mysql_stmt_execute(stmt) != 0 ||
-        mysql_stmt_bind_result(stmt, row.bind) != 0) {
+        mysql_stmt_bind_result(stmt, row.bind) != 0 || mysql_stmt_store_result(stmt) != 0) {
         unsigned int err = mysql_stmt_errno(stmt);
         log_error("read query: %s (error %u)", mysql_stmt_error(stmt), err);
         bool unavailable = dbconn_failed(&w->read_db, err);

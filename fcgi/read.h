@@ -8,7 +8,8 @@
  * Read-scope keys only. Results are ordered (occurrence time then id; a
  * timeline by its sequence number; errors by receive time then id) and paged
  * by an opaque keyset cursor (`after`, returned as `next`), never OFFSET.
- * Rows are streamed to the client as MariaDB returns them: JSON by default,
+ * Rows are written to the client one by one, never built as one document:
+ * JSON by default,
  * NDJSON with Accept: application/x-ndjson. See README "Reading events".
  */
 #ifndef EYE_FCGI_READ_H

@@ -64,10 +64,21 @@ static void router_health(struct worker *w, struct request *r)
 {
     const struct ruleset *rules = NULL;
     struct rules_ref *ref = rules_live_acquire(&rules);
-    MYSQL *conn = dbconn_get(&w->db);
-    bool db_up = conn != NULL && mysql_ping(conn) == 0;
-    if (conn != NULL && !db_up)
-        dbconn_failed(&w->db, mysql_errno(conn));
+    /* A connection that died while idle (MariaDB restarted) is replaced
+     * once before the database is declared down. */
+    bool db_up = false;
+    for (int attempt = 0; attempt < 2 && !db_up; attempt++) {
+        bool reused = w->db.conn != NULL;
+        MYSQL *conn = dbconn_get(&w->db);
+        if (conn == NULL)
+            break;
+        db_up = mysql_ping(conn) == 0;
+        if (!db_up) {
+            dbconn_failed(&w->db, mysql_errno(conn));
+            if (!reused)
+                break;
+        }
+    }
 
     struct json_object *body = json_object_new_object();
     if (body == NULL) {

@@ -343,6 +343,11 @@ is "$HTTP_STATUS|$(json_get "$HTTP_BODY" '[.errors[].code] | join(",")')" "422|w
   "huge numbers where a string is expected: 422 wrong_type"
 like "$(sqlr "SELECT payload FROM event_queue WHERE session_key='huge-2'")" '"n":123456789012345678901234567890\}' \
   "a huge integer is kept as sent in the rejected payload"
+post_events "$KEY" "[ $(form_n huge-4 1) ,
+  $(form_n huge-5 -1.2e29)
+]"
+is "$(sqlr "SELECT payload FROM event_queue WHERE session_key='huge-5'")" "$(form_n huge-5 -1.2e29)" \
+  "the last element of an array is stored as sent (blanks around it trimmed)"
 http POST /v1/events -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '123456789012345678901234567890'
 is "$HTTP_STATUS" 400 "a huge number as the body: 400"
 post_events "$KEY" "$(ev huge-4 ',"timestamp_extra":1e400')"
