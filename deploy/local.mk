@@ -1,0 +1,39 @@
+# deploy/: what an operator installs beside the programs. The .in files
+# name installed paths as @bindir@, @sysconfdir@...; they are substituted
+# here, at build time, from make's variables, so `make prefix=...` and
+# `./configure --prefix=... --sysconfdir=...` both end up in the files.
+
+# systemd looks in $(prefix)/lib/systemd/system for /usr and /usr/local;
+# override with `make install systemdsystemunitdir=DIR`.
+systemdsystemunitdir = $(prefix)/lib/systemd/system
+
+nodist_examples_DATA = deploy/apache-eye.conf
+nodist_systemdsystemunit_DATA = deploy/eye-spool.service deploy/eye-spool@.service
+EYE_SUBST_FILES = deploy/apache-eye.conf deploy/eye-spool.service deploy/eye-spool@.service
+
+EXTRA_DIST += deploy/apache-eye.conf.in deploy/eye-spool.service.in deploy/eye-spool@.service.in
+CLEANFILES += $(EYE_SUBST_FILES)
+
+# The substitution used for every generated file here and in man/.
+eye_subst = sed \
+	-e 's|@bindir[@]|$(bindir)|g' \
+	-e 's|@sbindir[@]|$(sbindir)|g' \
+	-e 's|@libexecdir[@]|$(libexecdir)|g' \
+	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+	-e 's|@pkgdatadir[@]|$(pkgdatadir)|g' \
+	-e 's|@systemdsystemunitdir[@]|$(systemdsystemunitdir)|g' \
+	-e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g'
+
+$(EYE_SUBST_FILES): Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && rm -f $@ $@.tmp && \
+	$(eye_subst) '$(srcdir)/$@.in' >$@.tmp && mv $@.tmp $@
+deploy/apache-eye.conf: $(srcdir)/deploy/apache-eye.conf.in
+deploy/eye-spool.service: $(srcdir)/deploy/eye-spool.service.in
+deploy/eye-spool@.service: $(srcdir)/deploy/eye-spool@.service.in
+
+# The installation folders as shell assignments, for tests/integration/
+# install.sh (which installs into a DESTDIR and must find what it installed).
+print-install-dirs:
+	@echo "bindir='$(bindir)' libexecdir='$(libexecdir)' sysconfdir='$(sysconfdir)'"
+	@echo "pkgdatadir='$(pkgdatadir)' mandir='$(mandir)' systemdsystemunitdir='$(systemdsystemunitdir)'"
+.PHONY: print-install-dirs

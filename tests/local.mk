@@ -5,7 +5,9 @@ INTEGRATION_TESTS = \
 	tests/integration/analyst.sh \
 	tests/integration/foundation.sh \
 	tests/integration/ingest.sh \
+	tests/integration/install.sh \
 	tests/integration/rules_admin.sh \
+	tests/integration/servers.sh \
 	tests/integration/spool.sh
 TESTS += tests/docs.sh $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/docs.sh $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/tap.sh scripts/stack.sh \
@@ -18,3 +20,9 @@ clean-local: clean-mariadb-template
 clean-mariadb-template:
 	-rm -rf tests/mariadb-template tests/mariadb-template.lock tests/mariadb-template.log
 .PHONY: clean-mariadb-template
+
+TESTS += tests/man.sh
+EXTRA_DIST += tests/man.sh tests/lib/apache.sh
+tests/man.log: admin/eye-admin $(EYE_MAN_PAGES)
+tests/integration/servers.log: deploy/apache-eye.conf
+tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES)
