@@ -642,10 +642,7 @@ static bool ingest_event(struct worker *w, struct request *r, const struct rules
 static void ingest_reply_unavailable(struct worker *w, struct request *r, const char *code,
                                      const char *message)
 {
-    char headers[64];
-    snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n",
-             (long long)w->cfg->ingest.retry_after_seconds);
-    request_reply_error(r, 503, headers, code, NULL, message);
+    request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, code, message);
 }
 
 void ingest_handle(struct worker *w, struct request *r, const struct auth_identity *who)

@@ -314,13 +314,11 @@ static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, M
         mysql_stmt_bind_result(stmt, row.bind) != 0 || mysql_stmt_store_result(stmt) != 0) {
         unsigned int err = mysql_stmt_errno(stmt);
         log_error("read query: %s (error %u)", mysql_stmt_error(stmt), err);
-        bool unavailable = dbconn_failed(&w->read_db, err);
-        char headers[64];
-        snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n",
-                 (long long)w->cfg->ingest.retry_after_seconds);
-        request_reply_error(r, unavailable ? 503 : 500, unavailable ? headers : NULL,
-                            unavailable ? "database_unavailable" : "internal_error", NULL,
-                            "the query could not be run");
+        if (dbconn_failed(&w->read_db, err))
+            request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
+                                      "the query could not be run");
+        else
+            request_reply_error(r, 500, NULL, "internal_error", NULL, "the query could not be run");
         read_row_free(&row);
         return;
     }
@@ -482,8 +480,8 @@ static void read_events_as(struct worker *w, struct request *r, const struct rea
         mask & F_AFTER ? " AND (e.occurred_at > ? OR (e.occurred_at = ? AND e.id > ?))" : "");
     MYSQL_STMT *stmt = dbconn_stmt_sql(&w->read_db, SLOT_EVENTS + (int)mask, "read_events", sql);
     if (stmt == NULL) {
-        request_reply_error(r, 503, "Retry-After: 5\r\n", "database_unavailable", NULL,
-                            "the events cannot be read now");
+        request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
+                                  "the events cannot be read now");
         return;
     }
     MYSQL_BIND in[10] = {{0}};
@@ -540,8 +538,8 @@ static void read_timeline(struct worker *w, struct request *r, const struct read
     MYSQL_STMT *stmt =
         dbconn_stmt_sql(&w->read_db, SLOT_TIMELINE + (after ? 1 : 0), "read_timeline", sql);
     if (stmt == NULL) {
-        request_reply_error(r, 503, "Retry-After: 5\r\n", "database_unavailable", NULL,
-                            "the timeline cannot be read now");
+        request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
+                                  "the timeline cannot be read now");
         return;
     }
     MYSQL_BIND in[3] = {{0}};
@@ -624,8 +622,8 @@ static void read_errors(struct worker *w, struct request *r, const struct read_p
              mask & FE_AFTER ? " AND (x.received_at > ? OR (x.received_at = ? AND x.id > ?))" : "");
     MYSQL_STMT *stmt = dbconn_stmt_sql(&w->read_db, SLOT_ERRORS + (int)mask, "read_errors", sql);
     if (stmt == NULL) {
-        request_reply_error(r, 503, "Retry-After: 5\r\n", "database_unavailable", NULL,
-                            "the errors cannot be read now");
+        request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
+                                  "the errors cannot be read now");
         return;
     }
     MYSQL_BIND in[8] = {{0}};

@@ -165,3 +165,11 @@ void request_reply_error(struct request *r, int status, const char *extra_header
     request_reply_json(r, status, extra_headers, body);
     json_object_put(body);
 }
+
+void request_reply_unavailable(struct request *r, int64_t retry_after, const char *code,
+                               const char *message)
+{
+    char headers[64];
+    snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n", (long long)retry_after);
+    request_reply_error(r, 503, headers, code, NULL, message);
+}

@@ -58,6 +58,11 @@ void request_reply_json(struct request *r, int status, const char *extra_headers
 void request_reply_error(struct request *r, int status, const char *extra_headers, const char *code,
                          const char *pointer, const char *message);
 
+/* Sends 503 with Retry-After: retry_after seconds and the error body: the
+ * answer whenever the database cannot serve the request now. */
+void request_reply_unavailable(struct request *r, int64_t retry_after, const char *code,
+                               const char *message);
+
 /* Reason phrase for an HTTP status ("Accepted" for 202). */
 const char *request_status_text(int status);
 

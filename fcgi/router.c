@@ -42,14 +42,10 @@ static bool router_authorize(struct worker *w, struct request *r, enum auth_scop
         request_reply_error(r, 401, "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n",
                             "invalid_key", NULL, "the key is unknown or revoked");
         return false;
-    case AUTH_UNAVAILABLE: {
-        char headers[64];
-        snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n",
-                 (long long)w->cfg->ingest.retry_after_seconds);
-        request_reply_error(r, 503, headers, "database_unavailable", NULL,
-                            "the key cannot be checked now; retry later");
+    case AUTH_UNAVAILABLE:
+        request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
+                                  "the key cannot be checked now; retry later");
         return false;
-    }
     }
     if (who->scope != need) {
         request_reply_error(r, 403, NULL, "wrong_scope", NULL,
