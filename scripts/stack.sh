@@ -69,7 +69,11 @@ stack_mariadb_start() {
   STACK_DB_SOCKET="$STACK_DIR/mariadb.sock"
   : "${STACK_DB_PORT:=$(stack_free_port)}"
   stack_mariadb_init "$datadir" || return 1
+  # Its own temporary folder: internal temporary tables must not live in a
+  # /tmp shared with other servers and cleaners.
+  mkdir -p "$STACK_DIR/mariadb-tmp"
   "$(stack_mariadbd)" --no-defaults --datadir="$datadir" --socket="$STACK_DB_SOCKET" \
+    --tmpdir="$STACK_DIR/mariadb-tmp" \
     --port="$STACK_DB_PORT" --bind-address=127.0.0.1 --pid-file="$STACK_DIR/mariadb.pid" \
     --log-error="$STACK_DIR/mariadb.err" --innodb-buffer-pool-size=256M \
     --innodb-log-file-size=256M --max-connections=500 --skip-name-resolve \
