@@ -63,11 +63,15 @@ static const struct {
                    "ON DUPLICATE KEY UPDATE id = events.id"},
     /* Valid rows neither stored under their id nor duplicates of a stored
      * event_id: must be none, or the batch would lose them. */
+    /* Joins, not NOT EXISTS: MariaDB may turn NOT EXISTS into a
+     * materialised IN over all of events, which made this check grow with
+     * the table (40-300 ms per batch at 1M events). */
     [SS_UNSTORED] = {"check_unstored",
-                     "SELECT COUNT(*) FROM event_queue q JOIN spool_claim c ON c.id = q.id "
-                     "WHERE q.error_code IS NULL "
-                     "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = q.id) "
-                     "AND NOT EXISTS (SELECT 1 FROM events d WHERE d.event_id = q.event_id)"},
+                     "SELECT COUNT(*) FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                     "LEFT JOIN events e FORCE INDEX (PRIMARY) ON e.id = q.id "
+                     "LEFT JOIN events d FORCE INDEX (uq_events_event_id) "
+                     "ON d.event_id = q.event_id "
+                     "WHERE q.error_code IS NULL AND e.id IS NULL AND d.id IS NULL"},
     /* Driven from the batch's events (STRAIGHT_JOIN) so only sessions this
      * batch already locked are touched, by primary key. */
     [SS_COUNT_SESSIONS] =
