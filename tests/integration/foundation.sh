@@ -64,6 +64,8 @@ is "$(sql "SELECT COUNT(*) FROM event_queue WHERE error_code IS NULL AND session
 is "$(sql "SELECT GROUP_CONCAT(name ORDER BY id SEPARATOR ',') FROM event_queue")" "pageview,cta click,submit" \
   "queued in the order sent"
 is "$(sql "SELECT COUNT(DISTINCT event_id) FROM event_queue")" 3 "each event got its own event_id"
+like "$(sql "SELECT event_id FROM event_queue LIMIT 1")" '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' \
+  "an assigned event_id is a random (version 4) UUID"
 is "$(sql "SELECT DATE_FORMAT(MIN(occurred_at), '%Y-%m-%d %H:%i:%s.%f') FROM event_queue")" "2021-01-01 09:15:27.243860" \
   "the timestamp is kept to the microsecond, as UTC"
 is "$(sql "SELECT JSON_VALUE(data, '\$.form.first_name') FROM event_queue WHERE name='submit'")" "John" \
