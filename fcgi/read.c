@@ -109,11 +109,12 @@ static bool read_parse(struct request *r, enum read_route route, char *buf, size
     p->ndjson = accept != NULL && strstr(accept, "application/x-ndjson") != NULL;
     if (route == READ_PROTOTYPE)
         p->limit = READ_MAX_LIMIT;
-    if (strlen(r->query) >= cap) {
+    size_t qlen = strlen(r->query);
+    if (qlen >= cap) {
         request_reply_error(r, 414, NULL, "query_too_long", NULL, "the query string is too long");
         return false;
     }
-    strcpy(buf, r->query); /* length checked just above */
+    memcpy(buf, r->query, qlen + 1);
     unsigned seen = 0;
     for (char *item = buf, *next; item != NULL && *item; item = next) {
         next = strchr(item, '&');
@@ -130,7 +131,7 @@ static bool read_parse(struct request *r, enum read_route route, char *buf, size
             read_param_error(r, "invalid_parameter", item, "malformed %-escape");
             return false;
         }
-        /* name, slot bit, routes it belongs to (bit per route) */
+        /* parameter name, and the routes it belongs to (a bit per route) */
         static const struct {
             const char *name;
             unsigned routes;
