@@ -655,6 +655,15 @@ static bool ingest_event(struct worker *w, struct request *r, const struct rules
     return false;
 }
 
+/* Inserts and commits the request's rows: in the process's next group
+ * commit, or alone on the worker's connection when group commit is off. */
+static enum queue_result ingest_store(struct worker *w)
+{
+    if (w->committer != NULL)
+        return committer_submit(w->committer, w->batch);
+    return queue_batch_insert(w->batch, &w->db);
+}
+
 static void ingest_reply_unavailable(struct worker *w, struct request *r, const char *code,
                                      const char *message)
 {
@@ -692,7 +701,7 @@ void ingest_handle(struct worker *w, struct request *r, const struct auth_identi
         /* Recorded for monitoring (best effort: the answer is the 4xx
          * either way, and a malformed body is not data to retry). */
         ingest_queue_request_error(w, r, &body, who->application_id, ruleset_version(rules), &fail);
-        if (queue_batch_insert(w->batch, &w->db) != QUEUE_OK)
+        if (ingest_store(w) != QUEUE_OK)
             log_warn("application %u: %s not recorded (database unavailable)", who->application_id,
                      fail.code);
         request_reply_error(r, fail.status, NULL, fail.code, "", fail.message);
@@ -709,7 +718,7 @@ void ingest_handle(struct worker *w, struct request *r, const struct auth_identi
         if (ingest_event(w, r, rules, &body, i, who->application_id, errors))
             accepted++;
 
-    switch (queue_batch_insert(w->batch, &w->db)) {
+    switch (ingest_store(w)) {
     case QUEUE_OK:
         break;
     case QUEUE_UNAVAILABLE:

@@ -3,6 +3,7 @@ libexec_PROGRAMS += fcgi/eye.fcgi
 fcgi_eye_fcgi_SOURCES = \
 	fcgi/main.c \
 	fcgi/auth.c fcgi/auth.h \
+	fcgi/commit.c fcgi/commit.h \
 	fcgi/dbconn.c fcgi/dbconn.h \
 	fcgi/ingest.c fcgi/ingest.h \
 	fcgi/queue.c fcgi/queue.h \

@@ -2,11 +2,12 @@
  *
  * Spawned by lighttpd (bin-path) or Apache mod_fcgid with the listening
  * socket on fd 0. Runs ingest.threads worker threads, each accepting
- * requests in turn and owning its own database connection. Signals are
- * blocked in every thread and taken by the main thread with sigwait: on
- * SIGTERM/SIGINT it stops accepting (shutting the listening socket down
- * wakes the workers blocked in accept), lets each worker finish the request
- * it is serving, and exits 0.
+ * requests in turn and owning its own database connection, and one
+ * committer thread (commit.h) that commits the rows of concurrent requests
+ * in one transaction. Signals are blocked in every thread and taken by the
+ * main thread with sigwait: on SIGTERM/SIGINT it stops accepting (shutting
+ * the listening socket down wakes the workers blocked in accept), lets each
+ * worker finish the request it is serving, and exits 0.
  *
  * Configuration: the file named by $EYE_CONFIG (lighttpd's bin-environment,
  * Apache's FcgidInitialEnv), else the installed default.
@@ -14,6 +15,7 @@
 #include "autoconfig.h"
 
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <mysql.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "fcgi/auth.h"
+#include "fcgi/commit.h"
 #include "fcgi/queue_watch.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
@@ -60,6 +63,10 @@ static void *worker_main(void *arg)
 int main(void)
 {
     log_init("eye.fcgi", LOG_LEVEL_INFO);
+    /* glibc gives each thread that allocates an arena of its own, kept
+     * afterwards: with dozens of mostly waiting workers that is most of
+     * the process's memory. Two arenas serve two cores. */
+    mallopt(M_ARENA_MAX, 2);
 
     /* Before FCGX_Init and before any thread: every thread inherits the
      * mask, so only the main thread's sigwait sees these signals. */
@@ -97,6 +104,7 @@ int main(void)
     pthread_t *threads = calloc((size_t)nthreads, sizeof(*threads));
     struct auth_cache *auth = auth_cache_new(cfg.ingest.key_cache_seconds);
     bool rules_started = false;
+    struct committer *committer = NULL;
     if (workers == NULL || threads == NULL || auth == NULL) {
         log_error("out of memory at start");
         goto done;
@@ -106,8 +114,11 @@ int main(void)
     rules_started = true;
     if (!queue_watch_start(&cfg))
         log_warn("cannot start the queue watcher: no back-pressure, no queue in /v1/health");
+    committer = committer_start(&cfg);
+    if (committer == NULL && cfg.ingest.group_commit_max_rows > 0 && cfg.ingest.threads > 1)
+        log_warn("group commit off: each request commits on its worker's connection");
     for (int i = 0; i < nthreads; i++) {
-        if (!worker_init(&workers[i], i, &cfg, auth))
+        if (!worker_init(&workers[i], i, &cfg, auth, committer))
             goto stop;
         if (pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0) {
             log_error("cannot start worker thread %d", i);
@@ -116,8 +127,8 @@ int main(void)
         }
         started++;
     }
-    log_info("started: %d worker threads, config %s", nthreads,
-             *cfg.path ? cfg.path : "(defaults)");
+    log_info("started: %d worker threads, group commit %s, config %s", nthreads,
+             committer != NULL ? "on" : "off", *cfg.path ? cfg.path : "(defaults)");
 
     for (;;) {
         int sig = 0;
@@ -143,6 +154,8 @@ stop:
         worker_free(&workers[started]); /* the one whose start failed */
 
 done:
+    /* After the workers: the requests they finished were committed. */
+    committer_stop(committer);
     queue_watch_stop();
     if (rules_started)
         rules_live_stop();

@@ -97,6 +97,34 @@ size_t queue_batch_count(const struct queue_batch *b)
     return b->count;
 }
 
+size_t queue_batch_bytes(const struct queue_batch *b)
+{
+    size_t bytes = 0;
+    for (int c = 0; c < QC_NCOLS; c++)
+        if (!queue_col_is_int(c))
+            for (size_t row = 0; row < b->count; row++)
+                bytes += b->len[c][row];
+    return bytes;
+}
+
+bool queue_batch_append(struct queue_batch *dst, const struct queue_batch *src)
+{
+    if (src->count > dst->cap - dst->count)
+        return false;
+    size_t at = dst->count, n = src->count;
+    for (int c = 0; c < QC_NCOLS; c++) {
+        memcpy(dst->ind[c] + at, src->ind[c], n);
+        if (queue_col_is_int(c)) {
+            memcpy(dst->num[c] + at, src->num[c], n * sizeof(*src->num[c]));
+        } else {
+            memcpy(dst->str[c] + at, src->str[c], n * sizeof(*src->str[c]));
+            memcpy(dst->len[c] + at, src->len[c], n * sizeof(*src->len[c]));
+        }
+    }
+    dst->count += n;
+    return true;
+}
+
 int queue_batch_add(struct queue_batch *b)
 {
     if (b->count >= b->cap)

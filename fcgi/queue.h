@@ -68,6 +68,14 @@ void queue_set_time(struct queue_batch *b, int row, enum queue_col col, int64_t 
 /* Number of rows in the batch. */
 size_t queue_batch_count(const struct queue_batch *b);
 
+/* Bytes of string values in the batch (what one insert sends, roughly). */
+size_t queue_batch_bytes(const struct queue_batch *b);
+
+/* Appends src's rows to dst (group commit). dst then borrows what src
+ * borrows, and src's time texts: src must outlive dst's next insert.
+ * Returns false, appending nothing, when dst has no room for them. */
+bool queue_batch_append(struct queue_batch *dst, const struct queue_batch *src);
+
 enum queue_result { QUEUE_OK, QUEUE_UNAVAILABLE, QUEUE_FAILED };
 
 /* Inserts every row and commits. QUEUE_OK means durable. QUEUE_UNAVAILABLE

@@ -8,12 +8,14 @@
 
 #include "lib/log.h"
 
-bool worker_init(struct worker *w, int index, const struct config *cfg, struct auth_cache *auth)
+bool worker_init(struct worker *w, int index, const struct config *cfg, struct auth_cache *auth,
+                 struct committer *committer)
 {
     memset(w, 0, sizeof(*w));
     w->index = index;
     w->cfg = cfg;
     w->auth = auth;
+    w->committer = committer;
     dbconn_init(&w->db, cfg, &cfg->accounts.ingest, false);
     dbconn_init(&w->read_db, cfg, &cfg->accounts.analyst, true);
     size_t max_events = (size_t)cfg->ingest.max_events_per_request;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "fcgi/auth.h"
+#include "fcgi/commit.h"
 #include "fcgi/dbconn.h"
 #include "fcgi/queue.h"
 #include "lib/config.h"
@@ -21,9 +22,10 @@
 struct worker {
     int index;
     const struct config *cfg;
-    struct auth_cache *auth; /* shared by all workers */
+    struct auth_cache *auth;     /* shared by all workers */
+    struct committer *committer; /* shared; NULL: commit on db */
     FCGX_Request fcgx;
-    struct dbconn db;      /* ingest account: keys and the queue */
+    struct dbconn db;      /* ingest account: keys (and the queue without group commit) */
     struct dbconn read_db; /* analyst account: the read API, opened on first use */
     struct queue_batch *batch;
     struct json_tokener *tok;
@@ -36,7 +38,8 @@ struct worker {
 
 /* Allocates what the worker owns. Returns false (logged) when out of
  * memory; worker_free then releases what was allocated. */
-bool worker_init(struct worker *w, int index, const struct config *cfg, struct auth_cache *auth);
+bool worker_init(struct worker *w, int index, const struct config *cfg, struct auth_cache *auth,
+                 struct committer *committer);
 
 /* Releases everything the worker owns (safe on a partly initialised one). */
 void worker_free(struct worker *w);

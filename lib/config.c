@@ -83,8 +83,12 @@ static const struct config_key config_keys[] = {
     {"migrations_dir", CFG_PATH, OFF(migrations_dir), EYE_DATADIR "/migrations", 0, 0,
      "Folder of numbered SQL migrations applied by `eye-admin migrate`."},
 
-    {"ingest.threads", CFG_INT, OFF(ingest.threads), "4", 1, 256,
-     "Worker threads per eye.fcgi process, each with its own database connection."},
+    {"ingest.threads", CFG_INT, OFF(ingest.threads), "8", 1, 256,
+     "Worker threads per eye.fcgi process: the requests it serves at once."},
+    {"ingest.group_commit_max_rows", CFG_INT, OFF(ingest.group_commit_max_rows), "5000", 0,
+     1000000,
+     "Most queue rows that concurrent requests share in one transaction (0: each request "
+     "commits alone, on its worker's connection)."},
     {"ingest.max_body_bytes", CFG_INT, OFF(ingest.max_body_bytes), "1048576", 1 * KiB, 1024 * MiB,
      "Largest request body accepted, as sent (413 above it)."},
     {"ingest.max_decompressed_bytes", CFG_INT, OFF(ingest.max_decompressed_bytes), "8388608",

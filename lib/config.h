@@ -50,6 +50,7 @@ struct config {
 
     struct {
         int64_t threads;
+        int64_t group_commit_max_rows;
         int64_t max_body_bytes;
         int64_t max_decompressed_bytes;
         int64_t max_events_per_request;

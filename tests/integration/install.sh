@@ -84,7 +84,7 @@ is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .accepted)" "202|3" "installed eye.fcgi
 http GET /v1/health
 is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .event_types)" "200|$(ls "$EYE_SRCDIR"/rules/[a-z]*.yaml | wc -l)" \
   "installed eye.fcgi: health 200 with the installed rules"
-like "$(cat "$STACK_DIR/lighttpd-error.log" "$STACK_DIR/lighttpd.out" 2>/dev/null)" "started: [0-9]+ worker threads, config $STACK_CONFIG" \
+like "$(cat "$STACK_DIR/lighttpd-error.log" "$STACK_DIR/lighttpd.out" 2>/dev/null)" "started: [0-9]+ worker threads, group commit (on|off), config $STACK_CONFIG" \
   "lighttpd spawned the installed eye.fcgi with the config"
 
 if apache_available; then
