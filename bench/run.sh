@@ -357,8 +357,15 @@ fill() {
   done
 }
 
+# CPU seconds: of process PID (user + system), and of the whole machine
+# (busy, idle), from /proc. A drain's figures say whether MariaDB or the
+# spoolers use the cores, and whether any core is left idle.
+HZ=$(getconf CLK_TCK)
+pid_cpu_s() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+machine_cpu_s() { awk -v hz="$HZ" '/^cpu / { print ($2 + $3 + $4 + $7 + $8) / hz, ($5 + $6) / hz }' /proc/stat; }
+
 phase_spool() {
-  local n r t0 t1 f rate one=
+  local n r t0 t1 f rate one= db0 db1 m0 m1
   # eye.fcgi's queue watcher counts the queue every second: not during a drain.
   stop_http
   for n in $SPOOLERS; do
@@ -369,7 +376,7 @@ phase_spool() {
       t0=$(now_s); fill "$QUEUE_ROWS"; t1=$(now_s)
       say "  filled in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; draining with $n eye-spool --once"
       SPOOL_PIDS=()
-      t0=$(now_s)
+      t0=$(now_s) db0=$(pid_cpu_s "$STACK_DB_PID") m0=$(machine_cpu_s)
       local i
       for i in $(seq 1 "$n"); do
         "$SPOOL" --config "$STACK_CONFIG" --once >>"$STACK_DIR/spool-drain.log" 2>&1 &
@@ -377,7 +384,7 @@ phase_spool() {
       done
       local p failed=0
       for p in "${SPOOL_PIDS[@]}"; do wait "$p" || failed=1; done
-      t1=$(now_s)
+      t1=$(now_s) db1=$(pid_cpu_s "$STACK_DB_PID") m1=$(machine_cpu_s)
       SPOOL_PIDS=()
       [ "$failed" = 0 ] || die "an eye-spool exited non-zero; see $STACK_DIR/spool-drain.log"
       local left committed
@@ -387,8 +394,16 @@ phase_spool() {
       [ "$committed" = "$QUEUE_ROWS" ] ||
         loss "spool with $n: $QUEUE_ROWS rows queued, $committed in events + event_errors + duplicates"
       rate=$(awk -v n="$QUEUE_ROWS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
-      say "  $n spooler(s): $rate rows/s"
-      echo "{\"rows_per_s\": $rate}" >>"$f"
+      # mariadbd's CPU in % of one core and µs per row; the machine's idle
+      # share of all its cores.
+      local cpu
+      cpu=$(awk -v a="$t0" -v b="$t1" -v d0="$db0" -v d1="$db1" -v n="$QUEUE_ROWS" \
+        -v m0="$m0" -v m1="$m1" 'BEGIN { split(m0, x, " "); split(m1, y, " ");
+          busy = y[1] - x[1]; idle = y[2] - x[2];
+          printf "%.1f %.1f %.1f", 100 * (d1 - d0) / (b - a), 1e6 * (d1 - d0) / n, 100 * idle / (busy + idle) }')
+      say "  $n spooler(s): $rate rows/s; mariadbd CPU $(cut -d' ' -f1 <<<"$cpu")% of a core," \
+        "$(cut -d' ' -f2 <<<"$cpu") µs per row; machine idle $(cut -d' ' -f3 <<<"$cpu")%"
+      echo "{\"rows_per_s\": $rate, \"db_cpu_pct\": ${cpu%% *}, \"db_us_per_row\": $(cut -d' ' -f2 <<<"$cpu"), \"idle_pct\": ${cpu##* }}" >>"$f"
     done
     rate=$(median "$f" rows_per_s)
     [ -z "$one" ] && [ "$n" = 1 ] && one=$rate
@@ -397,6 +412,9 @@ phase_spool() {
     else
       row "spool x$n" "drain" "$rate" "rows/s" "$(ratio "$rate" "$one" "of 1 spooler")" "$([ "$n" = 4 ] && echo "≥ 200% of 1")"
     fi
+    row "spool x$n" "mariadbd CPU" "$(median "$f" db_cpu_pct)" "% of one core"
+    row "spool x$n" "mariadbd CPU per row" "$(median "$f" db_us_per_row)" "µs"
+    row "spool x$n" "machine idle" "$(median "$f" idle_pct)" "% of $(nproc) cores"
   done
   clear_stored
 }
