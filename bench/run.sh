@@ -21,7 +21,7 @@
 #   CONNECTIONS [64]   wrk connections;  WRK_THREADS [2]  wrk threads
 #   SCENARIOS ["single brief3 batch100 mixed"]
 #   PHASES ["validate baseline ingest spool e2e"]
-#   STACK_FCGI_PROCS [2]  eye.fcgi processes;  EYE_INGEST_THREADS [4]  threads each
+#   STACK_FCGI_PROCS [2]  eye.fcgi processes;  EYE_INGEST_THREADS [8]  threads each
 #   QUEUE_ROWS [1000000]  pre-filled queue for the spool drain
 #   SPOOLERS ["1 2 4"]    eye-spool process counts;  SPOOL_RUNS [1]
 #   EYE_SPOOL_BATCH_SIZE [config default 1000]
@@ -56,7 +56,7 @@ BUILDDIR=${EYE_BUILDDIR:-$SRCDIR/build}
 : "${E2E_DURATION:=60}" "${E2E_SPOOLERS:=2}" "${E2E_RATE:=}" "${E2E_BODY:=batch100}"
 : "${PERF:=0}" "${SWEEP_PROCS:=1 2 4}" "${SWEEP_THREADS:=4 8 16}"
 : "${BENCH_OUT:=/tmp/eye-bench.json}" "${BENCH_KEEP:=0}"
-: "${STACK_FCGI_PROCS:=2}" "${EYE_INGEST_THREADS:=4}"
+: "${STACK_FCGI_PROCS:=2}" "${EYE_INGEST_THREADS:=8}"
 export EYE_INGEST_THREADS
 # Ingest is measured alone and the queue is emptied between runs, so
 # back-pressure never answers 503 here.
