@@ -181,14 +181,40 @@ committed_rows() {
             + (SELECT COALESCE(SUM(value), 0) FROM spool_counters WHERE name = 'duplicates')"
 }
 
+# CPU seconds: of process PID (user + system, all its threads), and of the
+# whole machine (busy, idle), from /proc. They say where a run's CPU went:
+# how much each server spent per request, and whether any core was idle.
+HZ=$(getconf CLK_TCK)
+pid_cpu_s() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+machine_cpu_s() { awk -v hz="$HZ" '/^cpu / { print ($2 + $3 + $4 + $7 + $8) / hz, ($5 + $6) / hz }' /proc/stat; }
+# cpu_sample: "FCGI LIGHTTPD MARIADBD BUSY IDLE" CPU seconds so far (FCGI:
+# all of lighttpd's FastCGI children).
+cpu_sample() {
+  local f=0 p
+  for p in $(fcgi_pids); do f=$(awk -v a="$f" -v b="$(pid_cpu_s "$p")" 'BEGIN { print a + b }'); done
+  echo "$f $(pid_cpu_s "$STACK_HTTP_PID") $(pid_cpu_s "$STACK_DB_PID") $(machine_cpu_s)"
+}
+# cpu_json BEFORE AFTER REQUESTS: CPU µs per request of each part, as JSON;
+# "other" is wrk, the kernel's own threads and whatever else the machine ran.
+cpu_json() {
+  awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    for (i = 1; i <= 5; i++) d[i] = y[i] - x[i]
+    if (n < 1) n = 1
+    printf "{\"fcgi_us\": %.1f, \"lighttpd_us\": %.1f, \"mariadbd_us\": %.1f, \"other_us\": %.1f, \"idle_pct\": %.1f}",
+      1e6 * d[1] / n, 1e6 * d[2] / n, 1e6 * d[3] / n, 1e6 * (d[4] - d[1] - d[2] - d[3]) / n, 100 * d[5] / (d[4] + d[5]) }'
+}
+
 # wrk_run BODY SECONDS [RATE]: one wrk run; prints its BENCH_JSON object.
 wrk_run() {
-  local out
+  local out json c0 c1
+  c0=$(cpu_sample)
   out=$(EYE_BENCH_KEY=$KEY EYE_BENCH_BODY=$1 EYE_BENCH_RATE=${3:-0} EYE_BENCH_WRK_THREADS=$WRK_THREADS \
     wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$2"s --timeout 10s -s "$SRCDIR/bench/ingest.lua" \
     "$BASE/v1/events" 2>&1) || { echo "$out" >&2; die "wrk failed"; }
-  printf '%s\n' "$out" | sed -n 's/^BENCH_JSON //p' | tail -1 | grep . ||
+  c1=$(cpu_sample)
+  json=$(printf '%s\n' "$out" | sed -n 's/^BENCH_JSON //p' | tail -1 | grep .) ||
     { echo "$out" >&2; die "wrk printed no result"; }
+  jq -c --argjson cpu "$(cpu_json "$c0" "$c1" "$(jq .requests <<<"$json")")" '. + {cpu: $cpu}' <<<"$json"
 }
 
 # account LABEL JSON BEFORE: the accounting check after an ingest run.
@@ -263,6 +289,7 @@ phase_baseline() {
   row noop "p50" "$(median "$f" p50_us)" "µs"
   row noop "p99" "$(median "$f" p99_us)" "µs"
   row noop "max" "$(median "$f" max_us)" "µs"
+  cpu_rows noop "$f"
   stop_http
 
   say "baseline: MariaDB durable inserts (bench/insert_rate), $RUNS x ${DURATION}s each"
@@ -283,6 +310,15 @@ phase_baseline() {
     fi
   done
   clear_queue
+}
+
+# cpu_rows SCENARIO FILE: the median CPU µs per request of each part.
+cpu_rows() {
+  local part
+  for part in fcgi lighttpd mariadbd other; do
+    row "$1" "CPU per request: $part" "$(jq -s "map(.cpu.${part}_us) | sort | .[length / 2 | floor]" "$2")" "µs"
+  done
+  row "$1" "machine idle" "$(jq -s 'map(.cpu.idle_pct) | sort | .[length / 2 | floor]' "$2")" "%"
 }
 
 # --- 3. ingest scenarios -----------------------------------------------------------
@@ -315,6 +351,7 @@ scenario() {
   row "$body" "max" "$(median "$f" max_us)" "µs"
   row "$body" "non-2xx (wrk)" "$(jq -s 'map(.non2xx) | add' "$f")" "responses, all runs"
   row "$body" "non-2xx (access log)" "$(jq -s 'map(.non2xx_access_log) | add' "$f")" "responses, all runs"
+  cpu_rows "$body" "$f"
 }
 
 record_rss() {
@@ -356,13 +393,6 @@ fill() {
     from=$((to + 1))
   done
 }
-
-# CPU seconds: of process PID (user + system), and of the whole machine
-# (busy, idle), from /proc. A drain's figures say whether MariaDB or the
-# spoolers use the cores, and whether any core is left idle.
-HZ=$(getconf CLK_TCK)
-pid_cpu_s() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
-machine_cpu_s() { awk -v hz="$HZ" '/^cpu / { print ($2 + $3 + $4 + $7 + $8) / hz, ($5 + $6) / hz }' /proc/stat; }
 
 phase_spool() {
   local n r t0 t1 f rate one= db0 db1 m0 m1
