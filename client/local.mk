@@ -28,6 +28,11 @@ pkgconfigdir = $(libdir)/pkgconfig
 nodist_pkgconfig_DATA = client/eyeclient.pc
 EXTRA_DIST += client/eyeclient.pc.in
 
+# --- eye-send ---------------------------------------------------------------
+bin_PROGRAMS += client/eye-send
+client_eye_send_SOURCES = client/eye_send.c
+client_eye_send_LDADD = client/libeyeclient.la lib/libeye.a
+
 # --- unit tests (cmocka, TAP) of the pure parts: no network ------------------
 check_PROGRAMS += tests/unit/test_client_retry
 TESTS += tests/unit/test_client_retry

@@ -24,6 +24,6 @@ clean-mariadb-template:
 
 TESTS += tests/man.sh
 EXTRA_DIST += tests/man.sh tests/lib/apache.sh
-tests/man.log: admin/eye-admin $(EYE_MAN_PAGES)
+tests/man.log: admin/eye-admin client/eye-send$(EXEEXT) $(EYE_MAN_PAGES)
 tests/integration/servers.log: deploy/apache-eye.conf
 tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES)

@@ -1,10 +1,11 @@
 #!/bin/bash
 # man.sh - the manual pages are clean and complete: `mandoc -Tlint` finds
 # nothing at warning level or above in any page, eye.yaml(5) documents every
-# configuration key the code has, and eye-admin(1) every command.
+# configuration key the code has, eye-admin(1) every command and eye-send(1)
+# every option.
 set -u
 . "$EYE_SRCDIR/tests/lib/tap.sh"
-PAGES="eye-admin.1 eye-spool.8 eye.fcgi.8 eye.yaml.5"
+PAGES="eye-admin.1 eye-send.1 eye-spool.8 eye.fcgi.8 eye.yaml.5"
 # page NAME: the built page (paths substituted), else its source.
 page() {
   if [ -f "$EYE_BUILDDIR/man/$1" ]; then echo "$EYE_BUILDDIR/man/$1"; else echo "$EYE_SRCDIR/man/$1.in"; fi
@@ -37,4 +38,11 @@ for c in $cmds; do
   grep -q "^\.It Cm $c\b" "$(page eye-admin.1)" || missing="$missing $c"
 done
 is "$missing" "" "eye-admin(1) documents every command ($(echo $cmds | wc -w))"
+
+opts=$("$EYE_BUILDDIR/client/eye-send" --help | grep -o -- '--[a-z-]*' | sort -u)
+missing=""
+for o in $opts; do
+  grep -q "Fl -${o#--}\b" "$(page eye-send.1)" || missing="$missing $o"
+done
+is "$missing" "" "eye-send(1) documents every option ($(echo $opts | wc -w))"
 done_testing
