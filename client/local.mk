@@ -45,3 +45,11 @@ TESTS += tests/unit/test_client_wire
 tests_unit_test_client_wire_SOURCES = tests/unit/test_client_wire.c client/wire.c
 tests_unit_test_client_wire_CPPFLAGS = $(CLIENT_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_client_wire_LDADD = $(CLIENT_EXTLIBS) $(CMOCKA_LIBS)
+
+# --- the integration test's driver (tests/integration/client.sh) -------------
+# -no-install: a real program linked to the built library, not a libtool
+# wrapper script, so the test can run it under valgrind as it is.
+check_PROGRAMS += tests/client/client_driver
+tests_client_client_driver_SOURCES = tests/client/client_driver.c
+tests_client_client_driver_LDADD = client/libeyeclient.la lib/libeye.a
+tests_client_client_driver_LDFLAGS = $(AM_LDFLAGS) -no-install

@@ -36,4 +36,5 @@ deploy/eye-spool@.service: $(srcdir)/deploy/eye-spool@.service.in
 print-install-dirs:
 	@echo "bindir='$(bindir)' libexecdir='$(libexecdir)' sysconfdir='$(sysconfdir)'"
 	@echo "pkgdatadir='$(pkgdatadir)' mandir='$(mandir)' systemdsystemunitdir='$(systemdsystemunitdir)'"
+	@echo "prefix='$(prefix)' libdir='$(libdir)' includedir='$(includedir)'"
 .PHONY: print-install-dirs

@@ -2,6 +2,7 @@
 # lighttpd. Unit tests of each module are listed beside the module.
 INTEGRATION_TESTS = \
 	tests/integration/backpressure.sh \
+	tests/integration/client.sh \
 	tests/integration/analyst.sh \
 	tests/integration/commit.sh \
 	tests/integration/foundation.sh \
@@ -26,4 +27,5 @@ TESTS += tests/man.sh
 EXTRA_DIST += tests/man.sh tests/lib/apache.sh
 tests/man.log: admin/eye-admin client/eye-send$(EXEEXT) $(EYE_MAN_PAGES)
 tests/integration/servers.log: deploy/apache-eye.conf
-tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES)
+tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES) client/eyeclient.pc
+tests/integration/client.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)

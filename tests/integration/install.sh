@@ -14,7 +14,7 @@ D=$STACK_DIR/destdir
 
 make -s -C "$EYE_BUILDDIR" install DESTDIR="$D" >"$STACK_DIR/install.log" 2>&1
 ok $? "make install DESTDIR=... succeeds" || tail -20 "$STACK_DIR/install.log" | sed 's/^/# /'
-eval "$(make -s -C "$EYE_BUILDDIR" print-install-dirs 2>/dev/null | grep '^bindir=\|^pkgdatadir=')"
+eval "$(make -s -C "$EYE_BUILDDIR" print-install-dirs 2>/dev/null | grep '^bindir=\|^pkgdatadir=\|^prefix=')"
 : "${bindir:?} ${pkgdatadir:?}"
 
 # --- the layout ---------------------------------------------------------------
@@ -103,6 +103,31 @@ ok $? "installed eye-spool --once exits 0"
 is "$(sql "SELECT COUNT(*) FROM events WHERE session_id=(SELECT id FROM sessions WHERE session_key='e2085be5-9137-4e4e-80b5-f1ffddc25423')")" 3 \
   "the events are stored by the installed spool"
 is "$(sql 'SELECT COUNT(*) FROM event_queue')" 0 "the queue is empty"
+
+# --- the client library and eye-send, installed ------------------------------
+for f in "$libdir/libeyeclient.so" "$includedir/eye_client.h" "$libdir/pkgconfig/eyeclient.pc" \
+  "$bindir/eye-send" "$mandir/man1/eye-send.1"; do
+  [ -e "$D$f" ]; ok $? "installed: $f"
+done
+exported=$(nm -D --defined-only "$D$libdir/libeyeclient.so" | awk '{print $3}')
+printf '%s\n' "$exported" | grep -qx eye_client_new; ok $? "libeyeclient exports eye_client_new"
+is "$(printf '%s\n' "$exported" | grep -v '^eye_client_')" "" "libeyeclient exports nothing but eye_client_* symbols"
+# The README's example, built as the README says, against the installed
+# copy, sending to the installed eye.fcgi under lighttpd.
+BASE="http://127.0.0.1:$STACK_HTTP_PORT"
+sed -n '/^<!-- client-example -->/,/^<!-- end client-example -->/p' "$EYE_SRCDIR/README.md" | sed '/^<!--/d;/^```/d' \
+  >"$STACK_DIR/example.c"
+san=
+ldd "$D$libdir/libeyeclient.so" | grep -q libasan && san="-fsanitize=address,undefined"
+flags=$(PKG_CONFIG_PATH="$D$libdir/pkgconfig" pkg-config --define-variable=prefix="$D$prefix" --cflags --libs eyeclient)
+cc -Wall -Werror $san "$STACK_DIR/example.c" $flags -o "$STACK_DIR/example" 2>"$STACK_DIR/example.err"
+ok $? "the README's client example builds with \`pkg-config --cflags --libs eyeclient\`" || sed 's/^/# /' "$STACK_DIR/example.err"
+out=$(EYE_URL=$BASE EYE_KEY=$KEY LD_LIBRARY_PATH="$D$libdir" "$STACK_DIR/example")
+is "$?|$out" "0|sent 1, rejected 0, dropped 0" "the example sends the brief's event through the installed library"
+jq -c --arg s installed-send '.[] | .session_id = $s' "$EYE_SRCDIR/tests/integration/data/brief_examples.json" \
+  >"$STACK_DIR/brief.ndjson"
+out=$(LD_LIBRARY_PATH="$D$libdir" "$D$bindir/eye-send" --url "$BASE" --key "$KEY" "$STACK_DIR/brief.ndjson")
+is "$?|$(printf '%s' "$out" | sed -n 's/^sent: *//p')" "0|3" "the installed eye-send sends the brief's events"
 
 # --- uninstall ------------------------------------------------------------------
 make -s -C "$EYE_BUILDDIR" uninstall DESTDIR="$D" >>"$STACK_DIR/install.log" 2>&1

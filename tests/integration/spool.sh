@@ -49,15 +49,6 @@ check_exactly_once() {
 snapshot() { sql "INSERT INTO expected SELECT id, event_id, error_code FROM event_queue"; }
 sql "CREATE TABLE expected (id BIGINT UNSIGNED PRIMARY KEY, event_id UUID, error_code VARCHAR(48))"
 
-wait_drained() { # TIMEOUT_S
-  local i
-  for i in $(seq 1 $(( $1 * 10 ))); do
-    [ "$(sql 'SELECT COUNT(*) FROM event_queue')" = 0 ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # --- four spoolers over 100,000 rows -----------------------------------
 fill 1 100000; snapshot
 pids=()

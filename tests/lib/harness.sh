@@ -85,6 +85,17 @@ post_events() {
     --data-binary "$body" "$@"
 }
 
+# wait_drained TIMEOUT_S: waits until event_queue is empty (a spooler is
+# running). Returns 1 when it is not empty after TIMEOUT_S seconds.
+wait_drained() {
+  local i
+  for i in $(seq 1 $(($1 * 10))); do
+    [ "$(sql 'SELECT COUNT(*) FROM event_queue')" = 0 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # json_get BODY EXPR: extracts a value with jq.
 json_get() { printf '%s' "$1" | jq -r "$2"; }
 
