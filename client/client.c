@@ -63,6 +63,8 @@ struct eye_client {
 /* Limits of the options (eye_client_new refuses values outside). */
 #define CLIENT_MAX_BATCH_EVENTS 100000
 #define CLIENT_MIN_BYTES        1024
+/* A smaller first backoff would retry a server that is down in a tight loop. */
+#define CLIENT_MIN_BACKOFF_MS 10
 
 static pthread_once_t client_curl_once = PTHREAD_ONCE_INIT;
 static bool client_curl_ready;
@@ -343,6 +345,7 @@ static bool client_options_ok(const struct eye_client_options *o)
     return o->batch_max_events >= 1 && o->batch_max_events <= CLIENT_MAX_BATCH_EVENTS &&
            o->batch_max_bytes >= CLIENT_MIN_BYTES && o->queue_max_events >= 1 &&
            o->queue_max_bytes >= CLIENT_MIN_BYTES && o->request_timeout_ms >= 1 &&
+           o->retry_base_ms >= CLIENT_MIN_BACKOFF_MS && o->retry_max_ms >= o->retry_base_ms &&
            o->connect_timeout_ms >= 1 &&
            (o->on_full == EYE_CLIENT_DROP_NEWEST || o->on_full == EYE_CLIENT_BLOCK);
 }

@@ -20,7 +20,9 @@
  * Threads: every function may be called from any thread, except that
  * eye_client_free must be the last call on a client and must not run
  * concurrently with another call on it. Callbacks run on the sender
- * thread; they must not call eye_client_flush or eye_client_free.
+ * thread; they must not call eye_client_flush or eye_client_free, nor
+ * eye_client_track on a client in block mode (the sender would wait for
+ * itself until block_timeout_ms).
  *
  * Memory: the client copies everything it is given; the caller keeps
  * ownership of its arguments. At most queue_max_events events and
@@ -87,24 +89,36 @@ typedef void (*eye_client_log_fn)(enum eye_client_log_level level, const char *m
  * what you need. The layout of this struct is part of the ABI: adding a
  * member is an incompatible change of the library's version. */
 struct eye_client_options {
-    size_t batch_max_events;    /* events per request (100, at most 100000; a batch above
-                                   the server's ingest.max_events_per_request, 500 by
-                                   default, gets 413 and is sent in halves) */
-    size_t batch_max_bytes;     /* uncompressed body bytes per request (512 KiB; the
-                                   server's default ingest.max_body_bytes is 1 MiB) */
-    unsigned flush_interval_ms; /* longest wait of a queued event before it is sent (1000) */
-    size_t queue_max_events;    /* events waiting at most (10000) */
-    size_t queue_max_bytes;     /* bytes of events waiting at most (16 MiB) */
-    enum eye_client_full_policy on_full; /* EYE_CLIENT_DROP_NEWEST */
-    unsigned block_timeout_ms;           /* EYE_CLIENT_BLOCK: longest wait for room (1000) */
-    unsigned connect_timeout_ms;         /* TCP + TLS connect (5000) */
-    unsigned request_timeout_ms;         /* one whole request (30000) */
-    unsigned retry_base_ms;              /* first backoff (200) */
-    unsigned retry_max_ms;          /* longest backoff (30000); a Retry-After may ask for more */
-    int gzip;                       /* nonzero: gzip request bodies (1) */
-    eye_client_reject_fn on_reject; /* NULL: rejections are only counted */
-    eye_client_log_fn on_log;       /* NULL: no diagnostics */
-    void *user;                     /* passed to on_reject and on_log */
+    /* Events per request (100, at most 100000). A batch above the server's
+     * ingest.max_events_per_request (500 by default) gets 413 and is sent
+     * in halves. */
+    size_t batch_max_events;
+    /* Uncompressed body bytes per request (512 KiB, at least 1024; the
+     * server's ingest.max_body_bytes is 1 MiB by default). */
+    size_t batch_max_bytes;
+    /* Longest wait of a queued event before it is sent (1000). */
+    unsigned flush_interval_ms;
+    /* Events, and bytes of events, waiting at most (10000; 16 MiB). */
+    size_t queue_max_events;
+    size_t queue_max_bytes;
+    /* A full queue: EYE_CLIENT_DROP_NEWEST (the default) or
+     * EYE_CLIENT_BLOCK, which waits up to block_timeout_ms (1000). */
+    enum eye_client_full_policy on_full;
+    unsigned block_timeout_ms;
+    /* TCP + TLS connect (5000); one whole request (30000). */
+    unsigned connect_timeout_ms;
+    unsigned request_timeout_ms;
+    /* Backoff: the first (200, at least 10) and the longest (30000, at
+     * least retry_base_ms); a Retry-After may ask for more. */
+    unsigned retry_base_ms;
+    unsigned retry_max_ms;
+    /* Nonzero: gzip request bodies (1). */
+    int gzip;
+    /* Callbacks (NULL: rejections are only counted, no diagnostics) and
+     * the pointer passed to them. */
+    eye_client_reject_fn on_reject;
+    eye_client_log_fn on_log;
+    void *user;
 };
 
 /* Counters since eye_client_new. tracked = sent + rejected + dropped +

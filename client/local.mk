@@ -46,6 +46,14 @@ tests_unit_test_client_wire_SOURCES = tests/unit/test_client_wire.c client/wire.
 tests_unit_test_client_wire_CPPFLAGS = $(CLIENT_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_client_wire_LDADD = $(CLIENT_EXTLIBS) $(CMOCKA_LIBS)
 
+# The API as an application sees it: linked to the built library.
+check_PROGRAMS += tests/unit/test_client_api
+TESTS += tests/unit/test_client_api
+tests_unit_test_client_api_SOURCES = tests/unit/test_client_api.c
+tests_unit_test_client_api_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_client_api_LDADD = client/libeyeclient.la $(CMOCKA_LIBS)
+tests_unit_test_client_api_LDFLAGS = $(AM_LDFLAGS) -no-install
+
 # --- the integration test's driver (tests/integration/client.sh) -------------
 # -no-install: a real program linked to the built library, not a libtool
 # wrapper script, so the test can run it under valgrind as it is.
