@@ -470,6 +470,7 @@ static int client_enqueue(eye_client *c, struct eyec_event *e)
     if (c->closing) {
         rc = EYE_CLIENT_ECLOSED;
     } else if (full) {
+        c->stats.tracked++; /* tracked, and at once dropped */
         c->stats.dropped++;
         rc = c->opts.on_full == EYE_CLIENT_BLOCK ? EYE_CLIENT_ETIMEDOUT : EYE_CLIENT_EFULL;
     } else {

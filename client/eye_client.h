@@ -124,7 +124,7 @@ struct eye_client_options {
 /* Counters since eye_client_new. tracked = sent + rejected + dropped +
  * pending at every moment. */
 struct eye_client_stats {
-    uint64_t tracked;  /* events accepted by eye_client_track* */
+    uint64_t tracked;  /* valid events given to eye_client_track* (dropped ones too) */
     uint64_t sent;     /* events the server accepted (202) */
     uint64_t rejected; /* events the server refused (reported to on_reject) */
     uint64_t dropped;  /* events refused on a full queue, or left over by eye_client_free */

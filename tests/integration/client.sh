@@ -111,6 +111,7 @@ is "$(val "$OUT" queued)|$(val "$OUT" efull)|$(val "$OUT" before_free_dropped)" 
   "drop mode: a queue of 10 takes 10, refuses 90 at once and counts them"
 ok $([ "$(val "$OUT" track_ms)" -lt 200 ] && echo 0 || echo 1) "drop mode: track never waits ($(val "$OUT" track_ms) ms for 100)"
 is "$(val "$OUT" dropped)" 100 "the 10 left when free's time is up count as dropped too"
+is "$(val "$OUT" tracked)" 100 "tracked = sent + rejected + dropped + pending holds for refused events"
 OUT=$STACK_DIR/block.out
 "$DRIVER" block "$GONE" >"$OUT" 2>/dev/null
 is "$(val "$OUT" queued)|$(val "$OUT" eleventh)" "10|timed out" "block mode: the 11th event waits, then times out"
