@@ -4,8 +4,9 @@
  * statements. spool_batch runs one transaction: claim up to N queue rows
  * (skipping rows other spoolers hold), make sure their sessions exist,
  * insert the valid ones into events (an event_id already stored is a
- * duplicate and is skipped), update session counters from what was actually
- * inserted, insert the flagged ones into event_errors, delete the claimed
+ * duplicate and is skipped), insert the flagged ones into event_errors,
+ * update session counters from what was actually inserted (and, when there
+ * were duplicates, remove sessions left without events), delete the claimed
  * rows, commit. Any number of spoolers can run this at once.
  */
 #ifndef EYE_SPOOL_SPOOL_H

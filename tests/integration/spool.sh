@@ -40,6 +40,7 @@ check_exactly_once() {
     "$label: no valid row is lost"
   is "$(sql 'SELECT COUNT(*) FROM sessions s LEFT JOIN (SELECT session_id, COUNT(*) n, MIN(occurred_at) f, MAX(occurred_at) l FROM events GROUP BY session_id) x ON x.session_id = s.id WHERE s.event_count <> COALESCE(x.n, 0) OR s.first_seen_at <> x.f OR s.last_seen_at <> x.l')" 0 \
     "$label: session counters and first/last seen are exact"
+  is "$(sql 'SELECT COUNT(*) FROM sessions WHERE event_count = 0')" 0 "$label: no session without events"
   is "$(sql 'SELECT value FROM spool_counters WHERE name = "duplicates"')" \
     "$(sql 'SELECT COUNT(*) - COUNT(DISTINCT event_id) FROM expected WHERE error_code IS NULL')" \
     "$label: duplicates are counted"
@@ -105,6 +106,13 @@ is "$(sql "SELECT COUNT(*) FROM events WHERE event_id = '6f1c1d0e-4a53-4c8e-9d51
 is "$(sql "SELECT event_count FROM sessions WHERE session_key = 'shared-1'")" 2 "the shared session counts both applications' events, once each"
 is "$(sql "SELECT COUNT(DISTINCT application_id) FROM events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key = 'shared-1'")" 2 \
   "one session, two applications"
+# A stored event_id sent again under a new session id: the event is a
+# duplicate, and the session its batch created for it must not stay empty.
+post_events "$KEY_A" "${EV/shared-1/orphan-1}"; is "$HTTP_STATUS" 202 "the same event_id under another session is accepted"
+"$SPOOL" --config "$STACK_CONFIG" --once 2>/dev/null
+is "$(sql "SELECT COUNT(*) FROM sessions WHERE session_key = 'orphan-1'")" 0 \
+  "a session whose only event was a duplicate is not kept"
+is "$(sql "SELECT COUNT(*) FROM events WHERE event_id = '6f1c1d0e-4a53-4c8e-9d51-2b1f0f6f0a01'")" 1 "and the event is still stored once"
 
 # --- a poison row is quarantined and does not block the queue -------------
 # A valid row whose data is not JSON cannot pass the events CHECK; eye.fcgi
