@@ -36,7 +36,6 @@ struct commit_req {
 };
 
 struct committer {
-    const struct config *cfg;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t work; /* a request arrived, or stopping */
@@ -133,7 +132,6 @@ struct committer *committer_start(const struct config *cfg)
         log_error("committer: out of memory");
         return NULL;
     }
-    c->cfg = cfg;
     c->tail = &c->head;
     /* A request's rows never need splitting: the group holds at least the
      * largest request (its events plus one request-level error row). */
