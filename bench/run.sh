@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh - The Eye's benchmark (issue 7): one command, one table.
 #
-#   bench/run.sh            the full run (about 25 minutes with the defaults)
+#   bench/run.sh            the full run (about 13 minutes with the defaults)
 #   bench/run.sh quick      short durations, one run each (about 4 minutes)
 #   bench/run.sh sweep      single-event and 100-event scenarios for every
 #                           STACK_FCGI_PROCS x EYE_INGEST_THREADS combination
