@@ -9,7 +9,8 @@ client_libeyeclient_la_SOURCES = \
 	client/client.c \
 	client/http.c client/http.h \
 	client/retry.c client/retry.h \
-	client/wire.c client/wire.h
+	client/wire.c client/wire.h \
+	lib/uuid4.c lib/uuid4.h
 CLIENT_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(UUID_CFLAGS) \
 	$(CRYPTO_CFLAGS)
 CLIENT_EXTLIBS = $(CURL_LIBS) $(JSONC_LIBS) $(ZLIB_LIBS) $(UUID_LIBS) $(CRYPTO_LIBS)
@@ -42,7 +43,7 @@ tests_unit_test_client_retry_LDADD = $(CURL_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_client_wire
 TESTS += tests/unit/test_client_wire
-tests_unit_test_client_wire_SOURCES = tests/unit/test_client_wire.c client/wire.c
+tests_unit_test_client_wire_SOURCES = tests/unit/test_client_wire.c client/wire.c lib/uuid4.c
 tests_unit_test_client_wire_CPPFLAGS = $(CLIENT_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_client_wire_LDADD = $(CLIENT_EXTLIBS) $(CMOCKA_LIBS)
 

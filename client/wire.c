@@ -12,13 +12,13 @@
 #include "client/wire.h"
 
 #include <json-c/json.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <uuid/uuid.h>
 #include <zlib.h>
+
+#include "lib/uuid4.h"
 
 /* 10000-01-01T00:00:00Z: timestamps stay four-digit years. */
 #define EYEC_TIME_MAX_US INT64_C(253402300800000000)
@@ -63,21 +63,6 @@ void eyec_format_time(int64_t us, char out[28])
     size_t n = strnlen(text, 27);
     memcpy(out, text, n);
     out[n] = '\0';
-}
-
-void eyec_new_id(char out[EYE_CLIENT_ID_SIZE])
-{
-    /* As eye.fcgi does: OpenSSL's DRBG is thread-safe and costs no system
-     * call per id; libuuid (which reads the kernel's source) stays the
-     * fallback should the DRBG fail. */
-    uuid_t u;
-    if (RAND_bytes(u, (int)sizeof(u)) == 1) {
-        u[6] = (unsigned char)((u[6] & 0x0F) | 0x40); /* version 4 */
-        u[8] = (unsigned char)((u[8] & 0x3F) | 0x80); /* RFC 4122 variant */
-    } else {
-        uuid_generate_random(u);
-    }
-    uuid_unparse_lower(u, out);
 }
 
 /* Parses text as exactly one JSON value (blanks around it allowed) with
@@ -161,7 +146,7 @@ int eyec_event_new(const char *session_id, const char *category, const char *nam
     if (data == NULL || obj == NULL)
         goto fail;
     char id[EYE_CLIENT_ID_SIZE], when[28];
-    eyec_new_id(id);
+    uuid4_generate(id);
     eyec_format_time(timestamp_us, when);
     if (!eyec_add_string(obj, "event_id", id) || !eyec_add_string(obj, "session_id", session_id) ||
         !eyec_add_string(obj, "category", category) || !eyec_add_string(obj, "name", name) ||
@@ -193,7 +178,7 @@ int eyec_event_parse(const char *event_json, struct eyec_event **out)
         if (json_object_is_type(given, json_type_string))
             snprintf(id, sizeof(id), "%s", json_object_get_string(given));
     } else {
-        eyec_new_id(id);
+        uuid4_generate(id);
         if (!eyec_add_string(obj, "event_id", id)) {
             rc = EYE_CLIENT_ENOMEM;
             goto fail;

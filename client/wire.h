@@ -49,9 +49,6 @@ struct eyec_event {
  * for 28 bytes. */
 void eyec_format_time(int64_t us, char out[28]);
 
-/* Writes a new random (version 4) UUID, lower case. */
-void eyec_new_id(char out[EYE_CLIENT_ID_SIZE]);
-
 /* Builds an event from its parts (see eye_client_track) with a new
  * event_id. Returns EYE_CLIENT_OK with *out set (the caller owns it, free
  * with eyec_event_free), EYE_CLIENT_EINVAL or EYE_CLIENT_ENOMEM. */

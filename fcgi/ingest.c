@@ -15,13 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <openssl/rand.h>
-#include <uuid/uuid.h>
 #include <zlib.h>
 
 #include "fcgi/queue_watch.h"
 #include "fcgi/rules_live.h"
 #include "lib/log.h"
+#include "lib/uuid4.h"
 
 /* Most payload copies one request may need (each made valid UTF-8); past
  * that, payloads are stored empty and marked truncated. */
@@ -519,23 +518,6 @@ static void ingest_queue_request_error(struct worker *w, struct request *r, stru
     }
 }
 
-/* Writes a new random (version 4) UUID. libuuid's uuid_generate_random
- * reads the kernel's random source on every call, which the benchmark
- * showed as a fifth of eye.fcgi's time on 100-event batches; OpenSSL's
- * DRBG gives the same 122 random bits from user space (libuuid stays the
- * fallback should the DRBG ever fail). */
-static void ingest_new_uuid(char out[37])
-{
-    uuid_t u;
-    if (RAND_bytes(u, (int)sizeof(u)) == 1) {
-        u[6] = (unsigned char)((u[6] & 0x0F) | 0x40); /* version 4 */
-        u[8] = (unsigned char)((u[8] & 0x3F) | 0x80); /* RFC 4122 variant */
-    } else {
-        uuid_generate_random(u);
-    }
-    uuid_unparse_lower(u, out);
-}
-
 /* Fills the queue row of event i and its part of the answer. Returns true
  * when the event was accepted. */
 static bool ingest_event(struct worker *w, struct request *r, const struct ruleset *rules,
@@ -585,7 +567,7 @@ static bool ingest_event(struct worker *w, struct request *r, const struct rules
     /* Every event gets an id: the client's, or one assigned now. */
     const char *event_id = v->event_id;
     if (*event_id == '\0') {
-        ingest_new_uuid(w->event_ids[i]);
+        uuid4_generate(w->event_ids[i]);
         event_id = w->event_ids[i];
     }
 

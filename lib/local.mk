@@ -6,8 +6,9 @@ lib_libeye_a_SOURCES = \
 	lib/config.c lib/config.h \
 	lib/db.c lib/db.h \
 	lib/log.c lib/log.h \
-	lib/strparse.c lib/strparse.h
-lib_libeye_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(MARIADB_CFLAGS) $(CRYPTO_CFLAGS)
+	lib/strparse.c lib/strparse.h \
+	lib/uuid4.c lib/uuid4.h
+lib_libeye_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(MARIADB_CFLAGS) $(CRYPTO_CFLAGS) $(UUID_CFLAGS)
 
 # What a program linking lib/libeye.a also needs.
-EYE_LIB_LIBS = lib/libeye.a $(YAML_LIBS) $(MARIADB_LIBS) $(CRYPTO_LIBS)
+EYE_LIB_LIBS = lib/libeye.a $(YAML_LIBS) $(MARIADB_LIBS) $(CRYPTO_LIBS) $(UUID_LIBS)
