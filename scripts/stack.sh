@@ -97,19 +97,24 @@ stack_mariadb_start() {
   return 1
 }
 
+# stack_stop_pid PID SECONDS: SIGTERM, then waits for PID to exit; SIGKILL
+# after SECONDS. Used for every server the stack (and the tests) start.
+stack_stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 $(($2 * 10))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null
+}
+
 # stack_mariadb_stop: stops the server started by stack_mariadb_start and
 # waits for it to exit (kills it after 30 s).
 stack_mariadb_stop() {
   local pid=${STACK_DB_PID:-}
   [ -z "$pid" ] && [ -f "$STACK_DIR/mariadb.pid" ] && pid=$(cat "$STACK_DIR/mariadb.pid")
-  [ -z "$pid" ] && return 0
-  kill -TERM "$pid" 2>/dev/null || { STACK_DB_PID=; return 0; }
-  local i
-  for i in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || { STACK_DB_PID=; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
+  [ -n "$pid" ] && stack_stop_pid "$pid" 30
   STACK_DB_PID=
 }
 
@@ -175,13 +180,6 @@ stack_lighttpd_start() {
 stack_lighttpd_stop() {
   local pid=${STACK_HTTP_PID:-}
   [ -z "$pid" ] && [ -f "$STACK_DIR/lighttpd.pid" ] && pid=$(cat "$STACK_DIR/lighttpd.pid")
-  [ -z "$pid" ] && return 0
-  kill -TERM "$pid" 2>/dev/null || { STACK_HTTP_PID=; return 0; }
-  local i
-  for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || { STACK_HTTP_PID=; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
+  [ -n "$pid" ] && stack_stop_pid "$pid" 10
   STACK_HTTP_PID=
 }

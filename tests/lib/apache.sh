@@ -145,15 +145,7 @@ apache_start() {
 # children and mod_fcgid's process manager end, and eye.fcgi gets SIGTERM),
 # waits for it, kills it after 10 s.
 apache_stop() {
-  local pid=${APACHE_PID:-}
-  [ -z "$pid" ] && return 0
-  kill -TERM "$pid" 2>/dev/null || { APACHE_PID=; return 0; }
-  local i
-  for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || { APACHE_PID=; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
+  [ -n "${APACHE_PID:-}" ] && stack_stop_pid "$APACHE_PID" 10
   APACHE_PID=
 }
 
