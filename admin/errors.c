@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <uuid/uuid.h>
 
 #include "admin/admin.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
@@ -295,9 +295,7 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
     if (sel == NULL || ins == NULL || mark == NULL)
         goto done;
 
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct event_check_opts opts = {.now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec};
+    struct event_check_opts opts = {.now_us = clock_real_us()};
     unsigned long long after = 0;
     for (;;) {
         MYSQL_BIND in[4] = {{0}}, out[5] = {{0}};

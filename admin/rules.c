@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "admin/admin.h"
+#include "lib/clock.h"
 #include "validators/event.h"
 #include "validators/ruleset.h"
 
@@ -62,10 +62,7 @@ static int rules_test(const char *dir)
     struct ruleset *rs = rules_load_verbose(dir);
     if (rs == NULL)
         return ADMIN_FAIL;
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct event_check_opts opts = {.now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec,
-                                    .all_errors = true};
+    struct event_check_opts opts = {.now_us = clock_real_us(), .all_errors = true};
     struct json_tokener *tok = json_tokener_new_ex(64);
     char *line = NULL;
     size_t cap = 0;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fcgi/request.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
@@ -65,11 +66,9 @@ static void *queue_watch_main(void *arg)
             watch_status.known = true;
             watch_status.depth = st.depth;
             watch_status.oldest_age_us = st.oldest_age_us;
-            watch_status.read_at_us = request_now_us();
+            watch_status.read_at_us = clock_real_us();
         }
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += QUEUE_WATCH_INTERVAL_MS / 1000;
+        struct timespec until = clock_real_after_ms(QUEUE_WATCH_INTERVAL_MS);
         if (!watch_stopping)
             pthread_cond_timedwait(&watch_wake, &watch_lock, &until);
     }

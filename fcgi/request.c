@@ -10,23 +10,16 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
-
-int64_t request_now_us(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 bool request_init(struct request *r, FCGX_Request *fcgx)
 {
     memset(r, 0, sizeof(*r));
     r->fcgx = fcgx;
-    r->received_us = request_now_us();
+    r->received_us = clock_real_us();
     r->method = request_param(r, "REQUEST_METHOD");
     if (r->method == NULL)
         r->method = "";

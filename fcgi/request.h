@@ -66,7 +66,4 @@ void request_reply_unavailable(struct request *r, int64_t retry_after, const cha
 /* Reason phrase for an HTTP status ("Accepted" for 202). */
 const char *request_status_text(int status);
 
-/* Current time in µs since the Unix epoch, UTC. */
-int64_t request_now_us(void);
-
 #endif

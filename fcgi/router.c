@@ -19,6 +19,7 @@
 #include "fcgi/queue_watch.h"
 #include "fcgi/read.h"
 #include "fcgi/rules_live.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 static bool router_path_is(const char *path, const char *a, const char *b)
@@ -95,7 +96,7 @@ static void router_health(struct worker *w, struct request *r)
         json_object_object_add(body, "queue_oldest_age_seconds",
                                json_object_new_double((double)q.oldest_age_us / 1e6));
         json_object_object_add(body, "queue_read_ms_ago",
-                               json_object_new_int64((request_now_us() - q.read_at_us) / 1000));
+                               json_object_new_int64((clock_real_us() - q.read_at_us) / 1000));
         json_object_object_add(body, "queue_over_limit",
                                json_object_new_boolean(queue_watch_over_limit(w->cfg)));
     }

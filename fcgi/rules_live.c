@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 
 struct rules_ref {
@@ -116,11 +117,7 @@ static void *rules_reload_main(void *arg)
     uint64_t seen = rules_fingerprint(live_cfg->rules.dir);
     pthread_mutex_lock(&live_lock);
     while (!live_stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        int64_t ns = until.tv_nsec + live_cfg->rules.reload_interval_ms * 1000000LL;
-        until.tv_sec += ns / 1000000000LL;
-        until.tv_nsec = ns % 1000000000LL;
+        struct timespec until = clock_real_after_ms((long)live_cfg->rules.reload_interval_ms);
         pthread_cond_timedwait(&live_wake, &live_lock, &until);
         if (live_stopping)
             break;

@@ -3,6 +3,7 @@
 noinst_LIBRARIES += lib/libeye.a
 lib_libeye_a_SOURCES = \
 	lib/apikey.c lib/apikey.h \
+	lib/clock.c lib/clock.h \
 	lib/config.c lib/config.h \
 	lib/db.c lib/db.h \
 	lib/log.c lib/log.h \

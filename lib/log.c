@@ -7,11 +7,12 @@
 
 #include "lib/log.h"
 
+#include "lib/clock.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,10 +55,10 @@ void log_write(enum log_level level, const char *file, int line, const char *fmt
         return;
 
     char buf[2048];
-    struct timeval tv;
+    int64_t now_us = clock_real_us();
+    time_t secs = (time_t)(now_us / 1000000);
     struct tm tm;
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
+    gmtime_r(&secs, &tm);
 
     /* Only the file's base name: build paths are noise in a log line. */
     const char *base = strrchr(file, '/');
@@ -66,7 +67,7 @@ void log_write(enum log_level level, const char *file, int line, const char *fmt
     int n = snprintf(buf, sizeof(buf),
                      "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%ld] %s %s:%d: ", tm.tm_year + 1900,
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     (long)(tv.tv_usec / 1000), log_program, (long)getpid(), log_level_names[level],
+                     (long)(now_us % 1000000 / 1000), log_program, (long)getpid(), log_level_names[level],
                      base, line);
     if (n < 0)
         return;

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "lib/config.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "spool/spool.h"
 
@@ -46,9 +47,7 @@ static void spool_sleep_ms(int64_t ms)
 
 static int64_t spool_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_mono_us() / 1000;
 }
 
 struct spool_totals {
