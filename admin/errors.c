@@ -6,6 +6,9 @@
  * replay twice changes nothing. A replayed event keeps its event_id: the
  * spool would store it once even if it were queued twice. Payloads that
  * were cut at ingest (payload_truncated) cannot be replayed and are left.
+ * A payload is parsed by the body decoder and its row decided by
+ * queue/row.c, exactly as at ingest: an event ingest would refuse (its
+ * data above ingest.max_event_bytes) stays refused.
  */
 #include "autoconfig.h"
 
@@ -13,13 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uuid/uuid.h>
 
 #include "admin/admin.h"
 #include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
+#include "queue/batch.h"
+#include "queue/row.h"
+#include "validators/body.h"
 #include "validators/event.h"
 #include "validators/ruleset.h"
 #include "validators/timestamp.h"
@@ -166,66 +171,13 @@ struct replay_row {
     my_bool event_id_null;
 };
 
-/* Queues one revalidated event and marks its error replayed, atomically.
- * Returns 1 when queued, 0 when someone else replayed it first, -1 on
- * error. */
-static int replay_queue(MYSQL *conn, MYSQL_STMT *ins, MYSQL_STMT *mark,
-                        const struct replay_row *row, const struct event_verdict *v,
-                        const char *version, const struct config *cfg)
+/* Queues one revalidated event (its row decided by queue/row.c, as at
+ * ingest) and marks its error replayed, atomically. Returns 1 when queued,
+ * 0 when someone else replayed it first, -1 on error. */
+static int replay_queue(MYSQL *conn, MYSQL_STMT *ins, MYSQL_STMT *mark, struct queue_batch *batch,
+                        const struct replay_row *row, const struct queue_row *qrow,
+                        const struct config *cfg)
 {
-    int64_t received_us = 0;
-    timestamp_parse(row->received_at, strlen(row->received_at), &received_us);
-    char occurred[TIMESTAMP_FORMAT_LEN + 1], client[TIMESTAMP_FORMAT_LEN + 1],
-        sent[TIMESTAMP_FORMAT_LEN + 1];
-    int64_t occurred_us = v->timestamp_us;
-    long long skew = 0, corrected = 0;
-    if (v->has_sent_at) {
-        /* Same rule as at ingest: skew is receive time minus sent_at. */
-        skew = received_us - v->sent_at_us;
-        if (cfg->ingest.correct_clock_skew) {
-            occurred_us += skew;
-            corrected = 1;
-        }
-        timestamp_format(v->sent_at_us, sent);
-    }
-    timestamp_format(occurred_us, occurred);
-    timestamp_format(v->timestamp_us, client);
-    const char *event_id = *v->event_id ? v->event_id : row->event_id;
-    char fresh[37];
-    if (*event_id == '\0') {
-        uuid_t u;
-        uuid_generate_random(u);
-        uuid_unparse_lower(u, fresh);
-        event_id = fresh;
-    }
-    size_t data_len = 0;
-    const char *data = json_object_to_json_string_length(
-        v->data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &data_len);
-
-    const char *strs[] = {row->received_at, event_id, v->session_id, v->category, v->name,
-                          occurred,         client,   sent,          version,     data};
-    unsigned long lens[10];
-    my_bool nulls[10] = {0};
-    MYSQL_BIND in[13] = {{0}};
-    unsigned int app = row->application_id;
-    in[0].buffer_type = MYSQL_TYPE_LONG;
-    in[0].buffer = &app;
-    in[0].is_unsigned = 1;
-    for (int i = 0; i < 10; i++) {
-        lens[i] = i == 9 ? (unsigned long)data_len : (unsigned long)strlen(strs[i]);
-        in[1 + i].buffer_type = MYSQL_TYPE_STRING;
-        in[1 + i].buffer = (void *)strs[i];
-        in[1 + i].length = &lens[i];
-        in[1 + i].is_null = &nulls[i];
-    }
-    nulls[7] = !v->has_sent_at;
-    my_bool skew_null = !v->has_sent_at;
-    in[11].buffer_type = MYSQL_TYPE_LONGLONG;
-    in[11].buffer = &skew;
-    in[11].is_null = &skew_null;
-    in[12].buffer_type = MYSQL_TYPE_LONGLONG;
-    in[12].buffer = &corrected;
-
     MYSQL_BIND id = {0};
     unsigned long long error_id = row->id;
     id.buffer_type = MYSQL_TYPE_LONGLONG;
@@ -239,10 +191,9 @@ static int replay_queue(MYSQL *conn, MYSQL_STMT *ins, MYSQL_STMT *mark,
         mysql_rollback(conn);
         return 0;
     }
-    if (mysql_stmt_bind_param(ins, in) != 0 || mysql_stmt_execute(ins) != 0) {
-        log_error("requeue %llu: %s", row->id, mysql_stmt_error(ins));
+    queue_batch_reset(batch);
+    if (!queue_row_add(batch, qrow, cfg, NULL, 0, false) || queue_batch_execute(batch, ins) != 0)
         goto fail;
-    }
     if (mysql_commit(conn) != 0) {
         log_error("commit replay %llu: %s", row->id, mysql_error(conn));
         goto fail;
@@ -261,7 +212,8 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
     struct ruleset *rs = ruleset_load_dir(cfg->rules.dir, &problems);
     MYSQL *conn = NULL;
     MYSQL_STMT *sel = NULL, *ins = NULL, *mark = NULL;
-    struct json_tokener *tok = NULL;
+    struct body_decoder *decoder = NULL;
+    struct queue_batch *batch = NULL;
     struct replay_row row = {0};
     long queued = 0, invalid = 0, unusable = 0, raced = 0;
 
@@ -273,22 +225,25 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
         goto done;
     }
     conn = db_connect(cfg, &cfg->accounts.admin);
-    tok = json_tokener_new_ex((int)cfg->ingest.max_depth);
+    /* Payloads are parsed exactly as eye.fcgi parses a body. */
+    struct body_limits limits = {
+        .max_decompressed_bytes = (size_t)cfg->ingest.max_decompressed_bytes,
+        .max_events = (size_t)cfg->ingest.max_events_per_request,
+        .max_depth = (int)cfg->ingest.max_depth,
+    };
+    decoder = body_decoder_new(&limits);
+    batch = queue_batch_new(1);
     row.payload = malloc(ERRORS_COL_MAX);
-    if (conn == NULL || tok == NULL || row.payload == NULL || mysql_autocommit(conn, 0) != 0)
+    if (conn == NULL || decoder == NULL || batch == NULL || row.payload == NULL ||
+        mysql_autocommit(conn, 0) != 0)
         goto done;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     sel = db_prepare(conn, "select_replayable",
                      "SELECT id, application_id, event_id, "
                      "DATE_FORMAT(received_at, '%Y-%m-%d %H:%i:%s.%f'), payload "
                      "FROM event_errors WHERE replayed_at IS NULL AND payload IS NOT NULL "
                      "AND NOT payload_truncated AND (? IS NULL OR code = ?) "
                      "AND received_at >= ? AND id > ? ORDER BY id LIMIT 500");
-    ins = db_prepare(conn, "requeue",
-                     "INSERT INTO event_queue (application_id, received_at, event_id, "
-                     "session_key, category, name, occurred_at, client_timestamp, sent_at, "
-                     "rules_version, data, clock_skew_us, skew_corrected) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins = db_prepare(conn, "requeue", QUEUE_INSERT_SQL);
     mark = db_prepare(conn, "mark_replayed",
                       "UPDATE event_errors SET replayed_at = CURRENT_TIMESTAMP(6) "
                       "WHERE id = ? AND replayed_at IS NULL");
@@ -364,17 +319,25 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
         for (size_t i = 0; i < seen; i++) {
             struct replay_row *p = &page[i];
             after = p->id;
-            json_tokener_reset(tok);
-            struct json_object *ev = json_tokener_parse_ex(tok, p->payload, (int)p->payload_len);
+            struct json_object *ev = NULL;
+            struct body_error perr;
             struct event_verdict v = {0};
-            if (ev == NULL || !json_object_is_type(ev, json_type_object)) {
+            struct queue_row qrow = {
+                .application_id = p->application_id,
+                .rules_version = ruleset_version(rs),
+                .event_id = p->event_id,
+                .verdict = &v,
+            };
+            timestamp_parse(p->received_at, strlen(p->received_at), &qrow.received_us);
+            if (!body_parse(decoder, p->payload, p->payload_len, &ev, &perr) ||
+                !json_object_is_type(ev, json_type_object)) {
                 unusable++;
-            } else if (event_check(rs, ev, &opts, &v) != 0) {
-                invalid++;
+            } else if (event_check(rs, ev, &opts, &v), !queue_row_judge(&qrow, cfg)) {
+                invalid++; /* the rules, or ingest's limits (event_too_large) */
             } else if (o->dry_run) {
                 queued++;
             } else {
-                int q = replay_queue(conn, ins, mark, p, &v, ruleset_version(rs), cfg);
+                int q = replay_queue(conn, ins, mark, batch, p, &qrow, cfg);
                 if (q < 0) {
                     event_verdict_clear(&v);
                     json_object_put(ev);
@@ -408,8 +371,8 @@ done:
         mysql_stmt_close(mark);
     if (conn != NULL)
         mysql_close(conn);
-    if (tok != NULL)
-        json_tokener_free(tok);
+    body_decoder_free(decoder);
+    queue_batch_free(batch);
     free(row.payload);
     ruleset_free(rs);
     rule_problems_clear(&problems);

@@ -9,4 +9,4 @@ admin_eye_admin_SOURCES = \
 	admin/rules.c \
 	admin/stats.c
 admin_eye_admin_CPPFLAGS = $(VALIDATORS_CPPFLAGS) $(MARIADB_CFLAGS) $(UUID_CFLAGS)
-admin_eye_admin_LDADD = $(VALIDATORS_LIBS) $(EYE_LIB_LIBS) $(UUID_LIBS)
+admin_eye_admin_LDADD = $(EYE_QUEUE_LIBS) $(VALIDATORS_LIBS) $(EYE_LIB_LIBS) $(UUID_LIBS)

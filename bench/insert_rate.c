@@ -3,10 +3,10 @@
  * The database baseline of bench/run.sh: how many transactions (and rows)
  * per second MariaDB commits when nothing but the insert runs. Each of
  * --connections threads opens its own connection as the ingest account
- * (lib/db.c, the same session settings as eye.fcgi), prepares eye.fcgi's
- * INSERT INTO event_queue (the 18 columns of fcgi/dbconn.c) and then, until
- * --seconds have passed, executes it with --rows rows bound column-wise
- * (array binding, as fcgi/queue.c does, also for one row) and commits. The
+ * (lib/db.c, the same session settings as eye.fcgi), prepares the queue's
+ * one INSERT (QUEUE_INSERT_SQL) and then, until --seconds have passed,
+ * executes it with a queue/batch.c batch of --rows rows (array binding, as
+ * eye.fcgi does, also for one row) and commits. The
  * rows look like a page view: ids, times, a session key, a small JSON data.
  *
  * Every row carries rules_version 'bench-insertrate' so the caller can
@@ -32,25 +32,12 @@
 #include "lib/config.h"
 #include "lib/db.h"
 #include "lib/log.h"
+#include "lib/uuid4.h"
+#include "queue/batch.h"
 
-#define INSRATE_NCOLS 18
 #define INSRATE_MAX_ROWS 10000
 #define INSRATE_MAX_CONNECTIONS 256
 #define INSRATE_TAG "bench-insertrate"
-
-/* The statement of fcgi/dbconn.c, column for column. */
-static const char insrate_sql[] =
-    "INSERT INTO event_queue (application_id, received_at, event_id, session_key, category,"
-    " name, occurred_at, client_timestamp, sent_at, clock_skew_us, skew_corrected,"
-    " rules_version, data, error_code, error_pointer, error_message, payload,"
-    " payload_truncated) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
-enum {
-    IC_APP, IC_RECEIVED, IC_EVENT_ID, IC_SESSION, IC_CATEGORY, IC_NAME, IC_OCCURRED,
-    IC_CLIENT_TS, IC_SENT, IC_SKEW, IC_SKEW_CORRECTED, IC_RULES, IC_DATA, IC_ERR_CODE,
-    IC_ERR_POINTER, IC_ERR_MESSAGE, IC_PAYLOAD, IC_PAYLOAD_TRUNCATED
-};
 
 struct insrate_opts {
     const char *config_path;
@@ -78,30 +65,16 @@ static double insrate_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool insrate_col_is_int(int c)
-{
-    return c == IC_APP || c == IC_SKEW || c == IC_SKEW_CORRECTED || c == IC_PAYLOAD_TRUNCATED;
-}
-
-/* The column arrays of one thread's batch. */
+/* One thread's rows: queue/batch.c's batch, as eye.fcgi fills it. */
 struct insrate_batch {
-    MYSQL_BIND bind[INSRATE_NCOLS];
-    const char **str[INSRATE_NCOLS];
-    unsigned long *len[INSRATE_NCOLS];
-    long long *num[INSRATE_NCOLS];
-    char *ind[INSRATE_NCOLS];
-    char (*event_ids)[37];
+    struct queue_batch *q;
+    char (*event_ids)[UUID4_TEXT_SIZE];
     char (*sessions)[40];
 };
 
 static void insrate_batch_free(struct insrate_batch *b)
 {
-    for (int c = 0; c < INSRATE_NCOLS; c++) {
-        free(b->str[c]);
-        free(b->len[c]);
-        free(b->num[c]);
-        free(b->ind[c]);
-    }
+    queue_batch_free(b->q);
     free(b->event_ids);
     free(b->sessions);
     memset(b, 0, sizeof(*b));
@@ -111,86 +84,33 @@ static void insrate_batch_free(struct insrate_batch *b)
  * out of memory (b is then freed). */
 static bool insrate_batch_init(struct insrate_batch *b, long rows, int index, long long app_id)
 {
-    static const char now_text[] = "2025-01-01 10:00:00.000000";
     static const char category[] = "page interaction", name[] = "pageview";
     static const char data[] = "{\"host\":\"www.consumeraffairs.com\",\"path\":\"/reviews/1\"}";
+    const int64_t now_us = INT64_C(1735725600000000); /* 2025-01-01 10:00:00 */
     memset(b, 0, sizeof(*b));
+    b->q = queue_batch_new((size_t)rows);
     b->event_ids = calloc((size_t)rows, sizeof(*b->event_ids));
     b->sessions = calloc((size_t)rows, sizeof(*b->sessions));
-    if (b->event_ids == NULL || b->sessions == NULL)
-        goto fail;
-    for (int c = 0; c < INSRATE_NCOLS; c++) {
-        b->ind[c] = calloc((size_t)rows, 1);
-        if (b->ind[c] == NULL)
-            goto fail;
-        MYSQL_BIND *bd = &b->bind[c];
-        bd->u.indicator = b->ind[c];
-        if (insrate_col_is_int(c)) {
-            b->num[c] = calloc((size_t)rows, sizeof(long long));
-            if (b->num[c] == NULL)
-                goto fail;
-            bd->buffer_type = MYSQL_TYPE_LONGLONG;
-            bd->buffer = b->num[c];
-        } else {
-            b->str[c] = calloc((size_t)rows, sizeof(char *));
-            b->len[c] = calloc((size_t)rows, sizeof(unsigned long));
-            if (b->str[c] == NULL || b->len[c] == NULL)
-                goto fail;
-            bd->buffer_type = MYSQL_TYPE_STRING;
-            bd->buffer = b->str[c];
-            bd->length = b->len[c];
-        }
+    if (b->q == NULL || b->event_ids == NULL || b->sessions == NULL) {
+        insrate_batch_free(b);
+        return false;
     }
     for (long r = 0; r < rows; r++) {
         snprintf(b->sessions[r], sizeof(b->sessions[r]), "bench-%d-%ld", index, r % 50);
-        for (int c = 0; c < INSRATE_NCOLS; c++) {
-            const char *s = NULL;
-            b->ind[c][r] = STMT_INDICATOR_NONE;
-            switch (c) {
-            case IC_APP:
-                b->num[c][r] = app_id;
-                continue;
-            case IC_SKEW_CORRECTED:
-            case IC_PAYLOAD_TRUNCATED:
-                b->num[c][r] = 0;
-                continue;
-            case IC_RECEIVED:
-            case IC_OCCURRED:
-            case IC_CLIENT_TS:
-                s = now_text;
-                break;
-            case IC_EVENT_ID:
-                s = b->event_ids[r];
-                break;
-            case IC_SESSION:
-                s = b->sessions[r];
-                break;
-            case IC_CATEGORY:
-                s = category;
-                break;
-            case IC_NAME:
-                s = name;
-                break;
-            case IC_RULES:
-                s = INSRATE_TAG;
-                break;
-            case IC_DATA:
-                s = data;
-                break;
-            default: /* sent_at, skew and the error columns: NULL */
-                b->ind[c][r] = STMT_INDICATOR_NULL;
-                continue;
-            }
-            b->str[c][r] = s;
-            /* Event ids are written before each execution, 36 characters. */
-            b->len[c][r] = c == IC_EVENT_ID ? 36 : (unsigned long)strlen(s);
-        }
+        int row = queue_batch_add(b->q);
+        queue_set_int(b->q, row, QC_APPLICATION_ID, app_id);
+        queue_set_time(b->q, row, QC_RECEIVED_AT, now_us);
+        queue_set_time(b->q, row, QC_OCCURRED_AT, now_us);
+        queue_set_time(b->q, row, QC_CLIENT_TIMESTAMP, now_us);
+        /* Event ids are written before each execution, 36 characters. */
+        queue_set_str(b->q, row, QC_EVENT_ID, b->event_ids[r], UUID4_TEXT_SIZE - 1);
+        queue_set_str(b->q, row, QC_SESSION_KEY, b->sessions[r], strlen(b->sessions[r]));
+        queue_set_str(b->q, row, QC_CATEGORY, category, sizeof(category) - 1);
+        queue_set_str(b->q, row, QC_NAME, name, sizeof(name) - 1);
+        queue_set_str(b->q, row, QC_RULES_VERSION, INSRATE_TAG, sizeof(INSRATE_TAG) - 1);
+        queue_set_str(b->q, row, QC_DATA, data, sizeof(data) - 1);
     }
     return true;
-
-fail:
-    insrate_batch_free(b);
-    return false;
 }
 
 static void *insrate_thread_main(void *arg)
@@ -202,7 +122,6 @@ static void *insrate_thread_main(void *arg)
     MYSQL_STMT *stmt = NULL;
     bool have_batch = false;
     unsigned long long seq = 0;
-    unsigned int rows = (unsigned int)o->rows;
 
     mysql_thread_init();
     t->failed = true;
@@ -218,14 +137,9 @@ static void *insrate_thread_main(void *arg)
         log_error("autocommit off: %s", mysql_error(conn));
         goto done;
     }
-    stmt = db_prepare(conn, "queue_insert", insrate_sql);
+    stmt = db_prepare(conn, "queue_insert", QUEUE_INSERT_SQL);
     if (stmt == NULL)
         goto done;
-    if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &rows) != 0 ||
-        mysql_stmt_bind_param(stmt, b.bind) != 0) {
-        log_error("queue_insert bind: %s", mysql_stmt_error(stmt));
-        goto done;
-    }
     t->failed = false;
     atomic_fetch_add(&insrate_ready, 1);
     while (!atomic_load(&insrate_go))
@@ -234,8 +148,7 @@ static void *insrate_thread_main(void *arg)
         for (long r = 0; r < o->rows; r++, seq++)
             snprintf(b.event_ids[r], sizeof(b.event_ids[r]), "%08x-%04x-4000-8000-%012llx",
                      (unsigned)time(NULL), (unsigned)t->index & 0xffffu, seq);
-        if (mysql_stmt_execute(stmt) != 0) {
-            log_error("queue_insert (%u rows): %s", rows, mysql_stmt_error(stmt));
+        if (queue_batch_execute(b.q, stmt) != 0) { /* logged */
             t->failed = true;
             break;
         }

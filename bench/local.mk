@@ -10,8 +10,8 @@ bench_noop_fcgi_SOURCES = bench/noop_fcgi.c
 bench_noop_fcgi_LDADD = $(FCGI_LIBS)
 
 bench_insert_rate_SOURCES = bench/insert_rate.c
-bench_insert_rate_CPPFLAGS = $(AM_CPPFLAGS) $(MARIADB_CFLAGS) $(YAML_CFLAGS)
-bench_insert_rate_LDADD = $(EYE_LIB_LIBS)
+bench_insert_rate_CPPFLAGS = $(VALIDATORS_CPPFLAGS) $(MARIADB_CFLAGS)
+bench_insert_rate_LDADD = $(EYE_QUEUE_LIBS) $(VALIDATORS_LIBS) $(EYE_LIB_LIBS)
 
 .PHONY: bench
 bench: bench/noop_fcgi$(EXEEXT) bench/insert_rate$(EXEEXT) bench/bench_validate$(EXEEXT) \

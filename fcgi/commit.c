@@ -21,7 +21,49 @@
 #include <stdlib.h>
 
 #include "fcgi/dbconn.h"
+#include "lib/db.h"
 #include "lib/log.h"
+
+/* One attempt. *stale is set when the statement failed because the
+ * connection had died (nothing of this request was written then). */
+static enum queue_result commit_try(struct queue_batch *b, struct dbconn *db, bool *stale)
+{
+    *stale = false;
+    MYSQL_STMT *stmt = dbconn_stmt(db, DBCONN_QUEUE_INSERT);
+    if (stmt == NULL)
+        return QUEUE_UNAVAILABLE;
+    size_t rows = queue_batch_count(b);
+    unsigned int err = queue_batch_execute(b, stmt);
+    if (err != 0) {
+        *stale = db_error_is_connection_lost(err);
+        if (!*stale && db->conn != NULL)
+            mysql_rollback(db->conn);
+        return dbconn_failed(db, err) ? QUEUE_UNAVAILABLE : QUEUE_FAILED;
+    }
+    if (mysql_commit(db->conn) != 0) {
+        log_error("queue_insert commit (%zu rows): %s (error %u)", rows, mysql_error(db->conn),
+                  mysql_errno(db->conn));
+        /* A commit whose answer was lost may or may not have happened: it is
+         * not retried here. The client is told 503 and retries; event_id
+         * makes that harmless (the spool stores each event_id once). */
+        dbconn_reset(db);
+        return QUEUE_UNAVAILABLE;
+    }
+    return QUEUE_OK;
+}
+
+enum queue_result commit_alone(struct queue_batch *b, struct dbconn *db)
+{
+    if (queue_batch_count(b) == 0)
+        return QUEUE_OK;
+    bool stale;
+    enum queue_result r = commit_try(b, db, &stale);
+    /* A connection that died while idle (MariaDB restarted) is noticed only
+     * now; the insert did not happen, so one fresh connection may try. */
+    if (r == QUEUE_UNAVAILABLE && stale)
+        r = commit_try(b, db, &stale);
+    return r;
+}
 
 /* Values in one group, at most: well below MariaDB's max_allowed_packet
  * (16 MiB by default), which bounds one bulk execution. */
@@ -52,19 +94,19 @@ struct committer {
 static void committer_run_group(struct committer *c, struct commit_req *list)
 {
     if (list->next == NULL) {
-        list->result = queue_batch_insert(list->batch, &c->db);
+        list->result = commit_alone(list->batch, &c->db);
         return;
     }
     queue_batch_reset(c->group);
     for (struct commit_req *q = list; q != NULL; q = q->next)
         queue_batch_append(c->group, q->batch); /* fits: checked when taken */
-    enum queue_result r = queue_batch_insert(c->group, &c->db);
+    enum queue_result r = commit_alone(c->group, &c->db);
     if (r == QUEUE_FAILED) {
         /* Rolled back: find the request at fault by trying each alone. */
         log_warn("group of %zu rows failed; committing its requests one by one",
                  queue_batch_count(c->group));
         for (struct commit_req *q = list; q != NULL; q = q->next)
-            q->result = queue_batch_insert(q->batch, &c->db);
+            q->result = commit_alone(q->batch, &c->db);
         return;
     }
     for (struct commit_req *q = list; q != NULL; q = q->next)

@@ -16,8 +16,9 @@
 #ifndef EYE_FCGI_COMMIT_H
 #define EYE_FCGI_COMMIT_H
 
-#include "fcgi/queue.h"
+#include "fcgi/dbconn.h"
 #include "lib/config.h"
+#include "queue/batch.h"
 
 struct committer;
 
@@ -29,9 +30,15 @@ struct committer *committer_start(const struct config *cfg);
 
 /* Inserts and commits b's rows as part of the next group, and blocks until
  * that group is done. b (and every string it borrows) stays the caller's
- * and must not change until this returns. Same results as
- * queue_batch_insert. Thread-safe. */
+ * and must not change until this returns. Same results as commit_alone.
+ * Thread-safe. */
 enum queue_result committer_submit(struct committer *c, struct queue_batch *b);
+
+/* Inserts b's rows on db and commits them, in a transaction of their own.
+ * QUEUE_OK means durable. QUEUE_UNAVAILABLE means the database could not
+ * take the write now (503); QUEUE_FAILED any other error (500). Nothing
+ * is committed unless QUEUE_OK. */
+enum queue_result commit_alone(struct queue_batch *b, struct dbconn *db);
 
 /* Finishes the groups already submitted, stops the thread and frees
  * everything (NULL-safe). No worker may submit any more. */

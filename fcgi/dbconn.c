@@ -11,6 +11,7 @@
 
 #include "lib/db.h"
 #include "lib/log.h"
+#include "queue/batch.h"
 
 static const struct {
     const char *name;
@@ -18,13 +19,7 @@ static const struct {
 } dbconn_sql[DBCONN_NSTMTS] = {
     [DBCONN_KEY_LOOKUP] = {"key_lookup", "SELECT application_id, scope FROM api_keys "
                                          "WHERE key_hash = ? AND revoked_at IS NULL"},
-    [DBCONN_QUEUE_INSERT] =
-        {"queue_insert",
-         "INSERT INTO event_queue (application_id, received_at, event_id, session_key, category,"
-         " name, occurred_at, client_timestamp, sent_at, clock_skew_us, skew_corrected,"
-         " rules_version, data, error_code, error_pointer, error_message, payload,"
-         " payload_truncated) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+    [DBCONN_QUEUE_INSERT] = {"queue_insert", QUEUE_INSERT_SQL},
 };
 
 void dbconn_init(struct dbconn *db, const struct config *cfg, const struct config_account *account,

@@ -6,7 +6,6 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/commit.c fcgi/commit.h \
 	fcgi/dbconn.c fcgi/dbconn.h \
 	fcgi/ingest.c fcgi/ingest.h \
-	fcgi/queue.c fcgi/queue.h \
 	fcgi/queue_watch.c fcgi/queue_watch.h \
 	fcgi/read.c fcgi/read.h \
 	fcgi/request.c fcgi/request.h \
@@ -14,4 +13,4 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/rules_live.c fcgi/rules_live.h \
 	fcgi/worker.c fcgi/worker.h
 fcgi_eye_fcgi_CPPFLAGS = $(VALIDATORS_CPPFLAGS) $(MARIADB_CFLAGS) $(ZLIB_CFLAGS) $(UUID_CFLAGS)
-fcgi_eye_fcgi_LDADD = $(VALIDATORS_LIBS) $(EYE_LIB_LIBS) $(ZLIB_LIBS) $(UUID_LIBS) $(FCGI_LIBS)
+fcgi_eye_fcgi_LDADD = $(EYE_QUEUE_LIBS) $(VALIDATORS_LIBS) $(EYE_LIB_LIBS) $(ZLIB_LIBS) $(UUID_LIBS) $(FCGI_LIBS)

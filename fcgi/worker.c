@@ -21,17 +21,20 @@ bool worker_init(struct worker *w, int index, const struct config *cfg, struct a
     size_t max_events = (size_t)cfg->ingest.max_events_per_request;
     /* One row more than events: a request-level error is one row. */
     w->batch = queue_batch_new(max_events + 1);
-    w->tok = json_tokener_new_ex((int)cfg->ingest.max_depth);
+    struct body_limits limits = {
+        .max_decompressed_bytes = (size_t)cfg->ingest.max_decompressed_bytes,
+        .max_events = max_events,
+        .max_depth = (int)cfg->ingest.max_depth,
+    };
+    w->decoder = body_decoder_new(&limits);
     w->body_buf = malloc((size_t)cfg->ingest.max_body_bytes);
     w->verdicts = calloc(max_events, sizeof(*w->verdicts));
-    w->event_ids = calloc(max_events, sizeof(*w->event_ids));
-    w->messages = calloc(max_events, sizeof(*w->messages));
-    if (w->batch == NULL || w->tok == NULL || w->body_buf == NULL || w->verdicts == NULL ||
-        w->event_ids == NULL || w->messages == NULL) {
+    w->rows = calloc(max_events, sizeof(*w->rows));
+    if (w->batch == NULL || w->decoder == NULL || w->body_buf == NULL || w->verdicts == NULL ||
+        w->rows == NULL) {
         log_error("worker %d: out of memory at start", index);
         return false;
     }
-    json_tokener_set_flags(w->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     if (FCGX_InitRequest(&w->fcgx, 0, 0) != 0) {
         log_error("worker %d: FCGX_InitRequest failed", index);
         return false;
@@ -44,12 +47,9 @@ void worker_free(struct worker *w)
     dbconn_reset(&w->db);
     dbconn_reset(&w->read_db);
     queue_batch_free(w->batch);
-    if (w->tok != NULL)
-        json_tokener_free(w->tok);
+    body_decoder_free(w->decoder);
     free(w->body_buf);
-    free(w->inflate_buf);
     free(w->verdicts);
-    free(w->event_ids);
-    free(w->messages);
+    free(w->rows);
     memset(w, 0, sizeof(*w));
 }

@@ -2,7 +2,7 @@
  *
  * Everything a request needs that can be allocated once is allocated here
  * at thread start, sized by the configured limits: the body buffer, the
- * JSON tokener, the queue rows, the verdicts. The request path then
+ * body decoder, the queue rows, the verdicts. The request path then
  * allocates only what json-c builds for the parsed body.
  */
 #ifndef EYE_FCGI_WORKER_H
@@ -15,8 +15,10 @@
 #include "fcgi/auth.h"
 #include "fcgi/commit.h"
 #include "fcgi/dbconn.h"
-#include "fcgi/queue.h"
 #include "lib/config.h"
+#include "queue/batch.h"
+#include "queue/row.h"
+#include "validators/body.h"
 #include "validators/event.h"
 
 struct worker {
@@ -28,12 +30,10 @@ struct worker {
     struct dbconn db;      /* ingest account: keys (and the queue without group commit) */
     struct dbconn read_db; /* analyst account: the read API, opened on first use */
     struct queue_batch *batch;
-    struct json_tokener *tok;
-    char *body_buf;    /* ingest.max_body_bytes */
-    char *inflate_buf; /* ingest.max_decompressed_bytes, allocated on first gzip body */
+    struct body_decoder *decoder;   /* ingest's limits */
+    char *body_buf;                 /* ingest.max_body_bytes */
     struct event_verdict *verdicts; /* ingest.max_events_per_request */
-    char (*event_ids)[37];          /* ids assigned at ingest, per event */
-    char (*messages)[160];          /* error messages made at ingest, per event */
+    struct queue_row *rows;         /* one per event: the batch borrows from them */
 };
 
 /* Allocates what the worker owns. Returns false (logged) when out of

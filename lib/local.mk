@@ -8,6 +8,7 @@ lib_libeye_a_SOURCES = \
 	lib/db.c lib/db.h \
 	lib/log.c lib/log.h \
 	lib/strparse.c lib/strparse.h \
+	lib/utf8.c lib/utf8.h \
 	lib/uuid4.c lib/uuid4.h
 lib_libeye_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(MARIADB_CFLAGS) $(CRYPTO_CFLAGS) $(UUID_CFLAGS)
 

@@ -1,10 +1,11 @@
-# validators/: the rule compiler and event validator (pure C, no I/O on the
-# request path), the shipped rules/, unit tests, fuzz harnesses and the
-# benchmark. Programs that use the library add $(VALIDATORS_CPPFLAGS) to
+# validators/: the request body decoder, the rule compiler and the event
+# validator (pure C, no I/O on the request path), the shipped rules/, unit
+# tests, fuzz harnesses and the benchmark. Programs that use the library add $(VALIDATORS_CPPFLAGS) to
 # their CPPFLAGS and $(VALIDATORS_LIBS) to their LDADD.
 
 # --- library -----------------------------------------------------------
 validators_sources = \
+	validators/body.c validators/body.h \
 	validators/event.c validators/event.h \
 	validators/format.c validators/format.h \
 	validators/ruleset.c validators/ruleset.h \
@@ -12,9 +13,9 @@ validators_sources = \
 	validators/timestamp.c validators/timestamp.h \
 	validators/yamltree.c validators/yamltree.h
 
-VALIDATORS_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(YAML_CFLAGS) $(PCRE2_CFLAGS) \
+VALIDATORS_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(YAML_CFLAGS) $(PCRE2_CFLAGS) $(ZLIB_CFLAGS) \
 	$(CRYPTO_CFLAGS)
-validators_extlibs = $(JSONC_LIBS) $(YAML_LIBS) $(PCRE2_LIBS) $(CRYPTO_LIBS)
+validators_extlibs = $(JSONC_LIBS) $(YAML_LIBS) $(PCRE2_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS)
 VALIDATORS_LIBS = validators/libvalidators.a lib/libeye.a $(validators_extlibs)
 
 noinst_LIBRARIES += validators/libvalidators.a
@@ -34,6 +35,12 @@ dist_eyerules_DATA = \
 validators_test_cppflags = $(VALIDATORS_CPPFLAGS) $(CMOCKA_CFLAGS)
 validators_test_ldadd = $(VALIDATORS_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/unit/data
+
+check_PROGRAMS += tests/unit/test_body
+TESTS += tests/unit/test_body
+tests_unit_test_body_SOURCES = tests/unit/test_body.c
+tests_unit_test_body_CPPFLAGS = $(validators_test_cppflags)
+tests_unit_test_body_LDADD = $(validators_test_ldadd)
 
 check_PROGRAMS += tests/unit/test_timestamp
 TESTS += tests/unit/test_timestamp
@@ -75,10 +82,17 @@ tests_unit_test_cases_LDADD = $(validators_test_ldadd)
 # They compile the validator sources themselves, instrumented, rather than
 # linking the uninstrumented library. fuzz/run-fuzzers.sh runs each for N
 # runs (CI).
-EXTRA_DIST += fuzz/README fuzz/run-fuzzers.sh fuzz/corpus
+EXTRA_DIST += fuzz/README fuzz/run-fuzzers.sh fuzz/corpus fuzz/json.dict
+
+# `make fuzz-long` (in a --enable-fuzzers build): each harness for
+# FUZZ_LONG_RUNS executions (10 million), as issue 14 asks before a release.
+FUZZ_LONG_RUNS = 10000000
+.PHONY: fuzz-long
+fuzz-long:
+	$(top_srcdir)/fuzz/run-fuzzers.sh $(abs_top_builddir) $(FUZZ_LONG_RUNS)
 if ENABLE_FUZZERS
 validators_fuzz_flags = -fsanitize=fuzzer,address,undefined
-noinst_PROGRAMS += fuzz/fuzz_rules fuzz/fuzz_event
+noinst_PROGRAMS += fuzz/fuzz_rules fuzz/fuzz_event fuzz/fuzz_gzip
 
 fuzz_fuzz_rules_SOURCES = fuzz/fuzz_rules.c $(validators_sources)
 fuzz_fuzz_rules_CPPFLAGS = $(VALIDATORS_CPPFLAGS)
@@ -86,12 +100,20 @@ fuzz_fuzz_rules_CFLAGS = $(AM_CFLAGS) $(validators_fuzz_flags)
 fuzz_fuzz_rules_LDFLAGS = $(AM_LDFLAGS) $(validators_fuzz_flags)
 fuzz_fuzz_rules_LDADD = lib/libeye.a $(validators_extlibs)
 
-fuzz_fuzz_event_SOURCES = fuzz/fuzz_event.c $(validators_sources)
-fuzz_fuzz_event_CPPFLAGS = $(VALIDATORS_CPPFLAGS) \
-	-DEYE_FUZZ_RULES_DIR='"$(abs_top_srcdir)/rules"'
+fuzz_body_sources = fuzz/fuzz_body.c fuzz/fuzz_body.h $(validators_sources)
+fuzz_body_cppflags = $(VALIDATORS_CPPFLAGS) -DEYE_FUZZ_RULES_DIR='"$(abs_top_srcdir)/rules"'
+
+fuzz_fuzz_event_SOURCES = fuzz/fuzz_event.c $(fuzz_body_sources)
+fuzz_fuzz_event_CPPFLAGS = $(fuzz_body_cppflags)
 fuzz_fuzz_event_CFLAGS = $(AM_CFLAGS) $(validators_fuzz_flags)
 fuzz_fuzz_event_LDFLAGS = $(AM_LDFLAGS) $(validators_fuzz_flags)
 fuzz_fuzz_event_LDADD = lib/libeye.a $(validators_extlibs)
+
+fuzz_fuzz_gzip_SOURCES = fuzz/fuzz_gzip.c $(fuzz_body_sources)
+fuzz_fuzz_gzip_CPPFLAGS = $(fuzz_body_cppflags)
+fuzz_fuzz_gzip_CFLAGS = $(AM_CFLAGS) $(validators_fuzz_flags)
+fuzz_fuzz_gzip_LDFLAGS = $(AM_LDFLAGS) $(validators_fuzz_flags)
+fuzz_fuzz_gzip_LDADD = lib/libeye.a $(validators_extlibs)
 endif
 
 # --- benchmark: not part of `make check` --------------------------------

@@ -329,12 +329,13 @@ is "$(sql "SELECT JSON_VALID(data) FROM event_queue WHERE session_key='hostile-1
 is "$(sql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='eye' AND table_name='events'")" 1 \
   "the events table is still there"
 
-# A lone surrogate escape is not valid text; whatever the verdict, the
-# stored row must be valid JSON in a valid utf8mb4 column.
+# A lone surrogate escape is not a character: the body is refused as text
+# that is not Unicode, pointing at the value, and no event row is queued.
 post_events "$KEY" "$(ev surrogate-1 | sed 's|"path":"/"|"path":"/\\ud800x"|')"
-like "$HTTP_STATUS" '^(202|422)$' "a lone surrogate escape: a clean 202/422"
-is "$(sql "SELECT COUNT(*) FROM event_queue WHERE session_key='surrogate-1' AND (data IS NULL OR JSON_VALID(data))")" 1 \
-  "a lone surrogate escape: the row is queued and valid"
+is "$HTTP_STATUS|$(json_get "$HTTP_BODY" '.error.code + " " + .error.pointer')" "400|invalid_utf8 /data/path" \
+  "a lone surrogate escape: 400 invalid_utf8 at its value"
+is "$(sql "SELECT COUNT(*) FROM event_queue WHERE session_key='surrogate-1'")" 0 \
+  "a lone surrogate escape: no event is queued"
 
 # Huge numbers: a clean answer, the original digits kept in the payload.
 form_n() { printf '{"session_id":"%s","category":"form interaction","name":"submit","data":{"host":"www.example.com","path":"/","form":{"n":%s}},"timestamp":"2021-01-01 09:15:27"}' "$1" "$2"; }

@@ -8,6 +8,9 @@
 RULES=$STACK_DIR/rules
 cp -r "$EYE_SRCDIR/rules" "$RULES"
 export EYE_RULES_RELOAD_INTERVAL_MS=200
+# Small enough for the replay test below to build an event over it; the
+# other events here carry far less data.
+export EYE_INGEST_MAX_EVENT_BYTES=300
 STACK_RULES_DIR=$RULES
 harness_start
 KEY=$(new_app shop)
@@ -80,5 +83,29 @@ out=$(stack_admin stats); is $? 0 "stats exits 0"
 like "$out" "queue \(rows, oldest age s\): 0" "stats shows the queue"
 like "$out" "events stored \(last minute, last hour\): 2  2" "stats counts recent events"
 like "$out" "unknown_event_type  1" "stats shows errors by code"
+
+# --- replay applies ingest's limits too -----------------------------------------
+# An event of a type with no rule yet, whose data is above max_event_bytes
+# (300 here) but whose payload was kept whole: once its rule exists, replay
+# must refuse it as ingest would (event_too_large), not store it.
+ZOOM=$(jq -c -n '{session_id: "z1", category: "page interaction", name: "zoom",
+  data: {note: ("x" * 400)}, timestamp: "2024-01-01 00:00:02"}')
+post_events "$KEY" "$ZOOM"
+is "$(json_get "$HTTP_BODY" '.errors[0].code')" unknown_event_type "a big event of an unknown type is rejected as unknown"
+"$SPOOL" --config "$STACK_CONFIG" --once 2>/dev/null
+printf 'category: page interaction\nname: zoom\ndata:\n  type: object\n  properties:\n    note: {type: string}\n' >"$RULES/zoom.yaml"
+out=$(stack_admin errors replay); is $? 0 "replay after the rule fix exits 0"
+like "$out" "^0 queued again, 1 still invalid" "replay refuses an event over max_event_bytes"
+is "$(sql "SELECT COUNT(*) FROM event_errors WHERE session_key = 'z1' AND replayed_at IS NULL")" 1 \
+  "the too-large event stays an unreplayed error"
+is "$(sql "SELECT COUNT(*) FROM events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key = 'z1'")" 0 \
+  "the too-large event is not stored"
+for _ in $(seq 1 30); do
+  [ "$(curl -s "$BASE/v1/health" | jq -r .event_types)" = 5 ] && break
+  sleep 0.2
+done
+post_events "$KEY" "${ZOOM/z1/z2}"
+is "$HTTP_STATUS|$(json_get "$HTTP_BODY" '.errors[0].code')" "422|event_too_large" \
+  "ingest, with the same rule, refuses it the same way"
 
 harness_finish

@@ -1,19 +1,24 @@
-/* queue.h - the rows one request adds to event_queue, and their insert.
+/* batch.h - rows for event_queue, and the one statement that inserts them.
  *
- * A worker owns one queue_batch sized for the largest request, allocated
- * once: filling it allocates nothing. Strings are borrowed (they point into
- * the request's parsed JSON) until queue_batch_insert returns. The rows go
- * to MariaDB as one bulk execution of one prepared INSERT (array binding)
- * and are committed together: all of a request's rows, or none.
+ * The only writer of event_queue rows: eye.fcgi (a worker owns one batch
+ * sized for the largest request, and the group committer one more),
+ * `eye-admin errors replay` and bench/insert_rate all fill a queue_batch
+ * and execute QUEUE_INSERT_SQL with it. Filling a batch allocates nothing.
+ * Strings are borrowed (they point into the request's parsed JSON) until
+ * the execution returns. The rows go to MariaDB as one bulk execution of
+ * the prepared INSERT (array binding); the caller commits.
+ *
+ * Text columns with a size (error_pointer, error_message) are cut to fit,
+ * at a character boundary, by queue_set_str: a long pointer is never the
+ * reason an insert fails.
  */
-#ifndef EYE_FCGI_QUEUE_H
-#define EYE_FCGI_QUEUE_H
+#ifndef EYE_QUEUE_BATCH_H
+#define EYE_QUEUE_BATCH_H
 
+#include <mysql.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "fcgi/dbconn.h"
 
 enum queue_col {
     QC_APPLICATION_ID,
@@ -37,6 +42,17 @@ enum queue_col {
     QC_NCOLS
 };
 
+/* The insert, column for column in enum queue_col order. */
+#define QUEUE_INSERT_SQL                                                                           \
+    "INSERT INTO event_queue (application_id, received_at, event_id, session_key, category,"      \
+    " name, occurred_at, client_timestamp, sent_at, clock_skew_us, skew_corrected,"               \
+    " rules_version, data, error_code, error_pointer, error_message, payload,"                    \
+    " payload_truncated) "                                                                        \
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+/* Characters the error_pointer and error_message columns hold. */
+#define QUEUE_TEXT_MAX_CHARS 1024
+
 /* Text of a DATETIME(6) value: "YYYY-MM-DD HH:MM:SS.ffffff". */
 #define QUEUE_TIME_LEN 26
 
@@ -55,7 +71,9 @@ void queue_batch_reset(struct queue_batch *b);
  * when the batch is full. */
 int queue_batch_add(struct queue_batch *b);
 
-/* Sets a string column of row (borrowed; NULL stores SQL NULL). */
+/* Sets a string column of row (borrowed; NULL stores SQL NULL). Text
+ * for error_pointer or error_message is cut to QUEUE_TEXT_MAX_CHARS
+ * characters; s must then be valid UTF-8. */
 void queue_set_str(struct queue_batch *b, int row, enum queue_col col, const char *s, size_t len);
 
 /* Sets an integer column of row. */
@@ -78,9 +96,8 @@ bool queue_batch_append(struct queue_batch *dst, const struct queue_batch *src);
 
 enum queue_result { QUEUE_OK, QUEUE_UNAVAILABLE, QUEUE_FAILED };
 
-/* Inserts every row and commits. QUEUE_OK means durable. QUEUE_UNAVAILABLE
- * means the database could not take the write now (503); QUEUE_FAILED any
- * other error (500). Nothing is committed unless QUEUE_OK. */
-enum queue_result queue_batch_insert(struct queue_batch *b, struct dbconn *db);
+/* Executes stmt (prepared from QUEUE_INSERT_SQL) once for all the batch's
+ * rows; does not commit. Returns 0 or the MariaDB error number (logged). */
+unsigned int queue_batch_execute(struct queue_batch *b, MYSQL_STMT *stmt);
 
 #endif

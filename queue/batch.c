@@ -1,19 +1,19 @@
-/* queue.c - bulk insert of a request's rows into event_queue (see queue.h).
+/* batch.c - event_queue rows and their bulk insert (see batch.h).
  *
  * Column-wise array binding (MariaDB Connector/C bulk execution): for every
  * column an array of values (or of string pointers), an array of lengths
  * and an array of indicators (SQL NULL or not). One round trip inserts the
- * whole request; a second commits it.
+ * whole batch.
  */
 #include "autoconfig.h"
 
-#include "fcgi/queue.h"
+#include "queue/batch.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/db.h"
 #include "lib/log.h"
+#include "lib/utf8.h"
 #include "validators/timestamp.h"
 
 /* The time columns whose text each row keeps. */
@@ -148,6 +148,8 @@ int queue_batch_add(struct queue_batch *b)
 
 void queue_set_str(struct queue_batch *b, int row, enum queue_col col, const char *s, size_t len)
 {
+    if (s != NULL && (col == QC_ERROR_POINTER || col == QC_ERROR_MESSAGE))
+        len = utf8_prefix_chars(s, len, QUEUE_TEXT_MAX_CHARS);
     b->str[col][row] = s;
     b->len[col][row] = (unsigned long)len;
     b->ind[col][row] = s != NULL ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
@@ -170,45 +172,14 @@ void queue_set_time(struct queue_batch *b, int row, enum queue_col col, int64_t 
     queue_set_str(b, row, col, text, QUEUE_TIME_LEN);
 }
 
-/* One attempt. *stale is set when the statement failed because the
- * connection had died (nothing of this request was written then). */
-static enum queue_result queue_try_insert(struct queue_batch *b, struct dbconn *db, bool *stale)
+unsigned int queue_batch_execute(struct queue_batch *b, MYSQL_STMT *stmt)
 {
-    *stale = false;
-    MYSQL_STMT *stmt = dbconn_stmt(db, DBCONN_QUEUE_INSERT);
-    if (stmt == NULL)
-        return QUEUE_UNAVAILABLE;
     unsigned int rows = (unsigned int)b->count;
     if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &rows) != 0 ||
         mysql_stmt_bind_param(stmt, b->bind) != 0 || mysql_stmt_execute(stmt) != 0) {
         unsigned int err = mysql_stmt_errno(stmt);
         log_error("queue_insert (%u rows): %s (error %u)", rows, mysql_stmt_error(stmt), err);
-        *stale = db_error_is_connection_lost(err);
-        if (!*stale && db->conn != NULL)
-            mysql_rollback(db->conn);
-        return dbconn_failed(db, err) ? QUEUE_UNAVAILABLE : QUEUE_FAILED;
+        return err != 0 ? err : 2000; /* CR_UNKNOWN_ERROR */
     }
-    if (mysql_commit(db->conn) != 0) {
-        unsigned int err = mysql_errno(db->conn);
-        log_error("queue_insert commit (%u rows): %s (error %u)", rows, mysql_error(db->conn), err);
-        /* A commit whose answer was lost may or may not have happened: it is
-         * not retried here. The client is told 503 and retries; event_id
-         * makes that harmless (the spool stores each event_id once). */
-        dbconn_reset(db);
-        return QUEUE_UNAVAILABLE;
-    }
-    return QUEUE_OK;
-}
-
-enum queue_result queue_batch_insert(struct queue_batch *b, struct dbconn *db)
-{
-    if (b->count == 0)
-        return QUEUE_OK;
-    bool stale;
-    enum queue_result r = queue_try_insert(b, db, &stale);
-    /* A connection that died while idle (MariaDB restarted) is noticed only
-     * now; the insert did not happen, so one fresh connection may try. */
-    if (r == QUEUE_UNAVAILABLE && stale)
-        r = queue_try_insert(b, db, &stale);
-    return r;
+    return 0;
 }
