@@ -14,8 +14,8 @@
  * sessions start with placeholder first/last times and a zero count, and
  * are then set from the events this batch actually stored); the rare
  * deadlock elsewhere is rolled back and retried. Events are inserted with
- * ON DUPLICATE KEY UPDATE as a no-op: an event_id already stored (a client
- * retry or a replay) is skipped, while every other error still fails the
+ * ON DUPLICATE KEY UPDATE as a no-op: an event_id the same application
+ * already stored (a client retry or a replay) is skipped, while every other error still fails the
  * batch (INSERT IGNORE would turn bad data into silently lost rows).
  *
  * FORCE INDEX and STRAIGHT_JOIN: on a young database the optimizer's
@@ -74,8 +74,8 @@ static const struct {
     [SS_UNSTORED] = {"check_unstored",
                      "SELECT COUNT(*) FROM spool_claim c JOIN event_queue q ON q.id = c.id "
                      "LEFT JOIN events e FORCE INDEX (PRIMARY) ON e.id = q.id "
-                     "LEFT JOIN events d FORCE INDEX (uq_events_event_id) "
-                     "ON d.event_id = q.event_id "
+                     "LEFT JOIN events d FORCE INDEX (uq_events_app_event_id) "
+                     "ON d.application_id = q.application_id AND d.event_id = q.event_id "
                      "WHERE q.error_code IS NULL AND e.id IS NULL AND d.id IS NULL"},
     /* Driven from the batch's events (STRAIGHT_JOIN) so only sessions this
      * batch already locked are touched, by primary key. */

@@ -12,11 +12,12 @@ apps=$(sql "SELECT GROUP_CONCAT(id) FROM applications")
 
 # fill FROM TO: queues rows FROM..TO straight into event_queue, as eye.fcgi
 # would: 2000 sessions shared by the three applications, 2% rejected rows,
-# and every 100th row repeating the previous row's event_id (a client retry).
+# and every 100th row repeating the previous row's event_id and application
+# (a client retry).
 fill() {
   sql "INSERT INTO event_queue (application_id, received_at, event_id, session_key, category, name,
          occurred_at, client_timestamp, rules_version, data, error_code, error_pointer, error_message, payload)
-       SELECT ELT(1 + seq % 3, $apps), NOW(6),
+       SELECT ELT(1 + IF(seq % 100 = 0, seq - 1, seq) % 3, $apps), NOW(6),
          CONCAT(LPAD(HEX(IF(seq % 100 = 0, seq - 1, seq)), 8, '0'), '-0000-4000-8000-000000000000'),
          CONCAT('sess-', seq % 2000), 'page interaction', ELT(1 + seq % 2, 'pageview', 'cta click'),
          '2025-01-01' + INTERVAL seq SECOND, '2025-01-01' + INTERVAL seq SECOND, 'test',
@@ -113,6 +114,13 @@ post_events "$KEY_A" "${EV/shared-1/orphan-1}"; is "$HTTP_STATUS" 202 "the same 
 is "$(sql "SELECT COUNT(*) FROM sessions WHERE session_key = 'orphan-1'")" 0 \
   "a session whose only event was a duplicate is not kept"
 is "$(sql "SELECT COUNT(*) FROM events WHERE event_id = '6f1c1d0e-4a53-4c8e-9d51-2b1f0f6f0a01'")" 1 "and the event is still stored once"
+# The same event_id from another application is that application's own
+# event: acknowledged, so it must be stored, not dropped as a duplicate.
+post_events "$KEY_B" "${EV/shared-1/other-app-1}"; is "$HTTP_STATUS" 202 "another application's event with a used event_id is accepted"
+"$SPOOL" --config "$STACK_CONFIG" --once 2>/dev/null
+is "$(sql "SELECT GROUP_CONCAT(a.name ORDER BY a.name) FROM events e JOIN applications a ON a.id = e.application_id WHERE e.event_id = '6f1c1d0e-4a53-4c8e-9d51-2b1f0f6f0a01'")" \
+  "app-a,app-b" "event ids are deduplicated per application: both applications' events are stored"
+is "$(sql "SELECT event_count FROM sessions WHERE session_key = 'other-app-1'")" 1 "and its session counts it"
 
 # --- a poison row is quarantined and does not block the queue -------------
 # A valid row whose data is not JSON cannot pass the events CHECK; eye.fcgi
