@@ -150,7 +150,7 @@ enum auth_result auth_check(struct auth_cache *cache, struct dbconn *db, const c
     while (*key == ' ')
         key++;
     size_t len = strcspn(key, " \t\r\n");
-    if (!apikey_well_formed(key, len))
+    if (apikey_shape(key, len) == APIKEY_MALFORMED)
         return AUTH_INVALID;
 
     struct auth_entry entry = {0};

@@ -34,7 +34,7 @@ for c in migrate app key accounts config; do
 done
 
 KEY=$(new_app shop)
-like "$KEY" '^eye_[0-9a-f]{8}_[0-9a-f]{64}$' "app create prints only the key on stdout"
+like "$KEY" '^eye_[0-9a-f]{8}_[0-9a-f]{56}_[0-9a-f]{8}$' "app create prints only the key on stdout"
 PREFIX=${KEY:0:12}
 is "$(sql "SELECT COUNT(*) FROM api_keys WHERE prefix='$PREFIX' AND key_hash=UNHEX(SHA2('$KEY',256))")" 1 \
   "the key is stored as its SHA-256 with its prefix"

@@ -301,6 +301,22 @@ is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "401|missing_key" "no key
 like "$(header WWW-Authenticate)" '^Bearer' "no key: WWW-Authenticate: Bearer"
 post_events "eye_00000000_$(printf '0%.0s' $(seq 64))" "$VALID"
 is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "401|invalid_key" "unknown key: 401 invalid_key"
+# A key's checksum lets eye.fcgi refuse a wrong or random key without a
+# database query; only a key of the old, unchecked shape is looked up.
+stmts() { sql "SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'" | cut -f2; }
+bad_sum=${KEY%????????}00000000; [ "$bad_sum" = "$KEY" ] && bad_sum=${KEY%????????}11111111
+s0=$(stmts)
+for i in $(seq 10 29); do
+  post_events "${KEY:0:13}$(printf '%056d' "$i")_0badc0de" "$VALID"
+  [ "$HTTP_STATUS" = 401 ] || break
+done
+post_events "$bad_sum" "$VALID"
+is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "401|invalid_key" "a key with a wrong checksum: 401 invalid_key"
+is "$(( $(stmts) - s0 ))" 0 "21 keys with wrong checksums cost no database query"
+s0=$(stmts)
+for i in $(seq 10 14); do post_events "eye_00000000_$(printf '%064d' "$i")" "$VALID"; done
+is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "401|invalid_key" "an unknown key of the old shape: 401 invalid_key"
+is "$(( $(stmts) - s0 ))" 5 "each unknown key of the old shape is looked up once"
 post_events "Basic dXNlcjpwYXNz" "$VALID"
 is "$HTTP_STATUS" 401 "a malformed key: 401"
 http POST /v1/events -H 'Authorization: Basic dXNlcjpwYXNz' -H 'Content-Type: application/json' --data-binary "$VALID"

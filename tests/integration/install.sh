@@ -74,7 +74,7 @@ like "$out" "$(ls "$EYE_SRCDIR"/migrations/[0-9]*.sql | wc -l) applied now" "ins
 iadmin accounts --generate | stack_sql
 ok $? "installed eye-admin: least-privilege accounts created"
 KEY=$(iadmin app create installed 2>/dev/null)
-like "$KEY" '^eye_[0-9a-f]{8}_[0-9a-f]{64}$' "installed eye-admin creates a key"
+like "$KEY" '^eye_[0-9a-f]{8}_[0-9a-f]{56}_[0-9a-f]{8}$' "installed eye-admin creates a key"
 
 STACK_FCGI_BIN=$D$libexecdir/eye.fcgi STACK_LIGHTTPD_CONF=$D$pkgdatadir/examples/lighttpd.conf \
   stack_lighttpd_start || bail "lighttpd did not start from the installed lighttpd.conf"
