@@ -224,7 +224,7 @@ static void client_send(eye_client *c, struct eyec_event *const *ev, size_t n)
         if (built)
             eyec_http_post(&c->http, payload->data, payload->len, &res);
 
-        switch (eyec_classify(res.status, n)) {
+        switch (eyec_classify(res.status, n, res.retry_after_ms >= 0)) {
         case EYEC_DONE: {
             struct client_report r = {.c = c, .ev = ev, .status = res.status};
             size_t rejected = 0;
@@ -246,6 +246,7 @@ static void client_send(eye_client *c, struct eyec_event *const *ev, size_t n)
         case EYEC_REJECT:
             client_reject_all(c, ev, n, &res);
             return;
+        case EYEC_SERVER_ERROR:
         case EYEC_RETRY:
             break;
         }
