@@ -8,6 +8,7 @@ include_HEADERS = client/eye_client.h
 client_libeyeclient_la_SOURCES = \
 	client/client.c \
 	client/http.c client/http.h \
+	client/plan.c client/plan.h \
 	client/retry.c client/retry.h \
 	client/wire.c client/wire.h \
 	lib/uuid4.c lib/uuid4.h
@@ -40,6 +41,12 @@ TESTS += tests/unit/test_client_retry
 tests_unit_test_client_retry_SOURCES = tests/unit/test_client_retry.c client/retry.c
 tests_unit_test_client_retry_CPPFLAGS = $(CLIENT_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_client_retry_LDADD = $(CURL_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_client_plan
+TESTS += tests/unit/test_client_plan
+tests_unit_test_client_plan_SOURCES = tests/unit/test_client_plan.c client/plan.c client/retry.c
+tests_unit_test_client_plan_CPPFLAGS = $(CLIENT_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_client_plan_LDADD = $(CURL_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_client_wire
 TESTS += tests/unit/test_client_wire
