@@ -69,3 +69,4 @@ check_PROGRAMS += tests/client/client_driver
 tests_client_client_driver_SOURCES = tests/client/client_driver.c
 tests_client_client_driver_LDADD = client/libeyeclient.la lib/libeye.a
 tests_client_client_driver_LDFLAGS = $(AM_LDFLAGS) -no-install
+tests/integration/client_poison.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)
