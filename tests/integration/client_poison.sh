@@ -9,7 +9,8 @@
 # requests (counted from lighttpd's access log). A second marker makes the
 # trigger fail with a lock-wait timeout while a switch is on, which
 # eye.fcgi answers 503 + Retry-After ("not now"): that batch must be
-# retried whole until it goes through, never split or rejected.
+# retried whole until it goes through, never split or rejected. eye-send
+# reports the poison event as server_error and exits 1.
 #
 # The C side is tests/client/client_driver.c, mode `one`.
 . "$EYE_SRCDIR/tests/lib/harness.sh"
@@ -132,6 +133,34 @@ is "$(val "$OUT1" sent)|$(val "$OUT1" rejected)|$(grep -c '^REJECTED .*code=serv
 restart_lighttpd
 failed1=$(posts "$from" 500)
 is "$((failed1 * K))" "$failed" "the same split with one try per part: a third of the 500s ($failed1)"
+
+# --- eye-send -------------------------------------------------------------------------
+SEND=$EYE_BUILDDIR/client/eye-send
+T=$STACK_DIR/send
+mkdir -p "$T"
+ev() { # PATH EVENT_ID
+  printf '{"session_id":"poison-send","category":"page interaction","name":"pageview","data":{"host":"send.example.com","path":"%s"},"timestamp":"%s","event_id":"%s"}\n' \
+    "$1" "$now" "$2"
+}
+{
+  ev /a 0c9e1f52-8a57-4d0e-9b7a-6f1d2c3b4a01
+  ev /b-poison-marker 0c9e1f52-8a57-4d0e-9b7a-6f1d2c3b4a02
+  ev /c 0c9e1f52-8a57-4d0e-9b7a-6f1d2c3b4a03
+} >"$T/three.ndjson"
+out=$("$SEND" --url "$BASE" --key "$KEY" <"$T/three.ndjson" 2>"$T/err")
+is $? 1 "eye-send: an event the server cannot store makes the exit code 1"
+like "$out" $'sent: +2\nrejected: +1\n +1 +server_error\ndropped: +0' \
+  "eye-send: the two others are sent, the poison one counted as server_error" || diag "$out"
+like "$(cat "$T/err")" 'rejected \(HTTP 500\) server_error: HTTP 500 internal_error 3 times: .*b-poison-marker' \
+  "eye-send shows the event it gave up on"
+out=$("$SEND" --url "$BASE" --key "$KEY" --server-error-attempts 1 -q <"$T/three.ndjson" 2>"$T/err")
+is $? 1 "eye-send --server-error-attempts 1: exit 1 again"
+like "$out" $'sent: +2\nrejected: +1\n +1 +server_error' "eye-send --server-error-attempts 1: the same verdicts"
+"$SEND" --url "$BASE" --key "$KEY" --server-error-attempts x </dev/null >/dev/null 2>&1
+is $? 2 "eye-send --server-error-attempts x: exit 2"
+wait_drained 30
+is "$(sql "SELECT GROUP_CONCAT(JSON_VALUE(e.data, '\$.path') ORDER BY e.id) FROM events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key = 'poison-send'")" \
+  "/a,/c" "eye-send's good events are stored, once each though sent twice (same event_id)"
 
 # --- "not now" is not poison: a 503 batch is retried whole -------------------------------
 sql "INSERT INTO test_busy VALUES (NOW())"
