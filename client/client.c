@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "client/http.h"
+#include "client/plan.h"
 #include "client/retry.h"
 #include "client/wire.h"
 
@@ -127,6 +128,7 @@ void eye_client_options_init(struct eye_client_options *opts)
     opts->request_timeout_ms = 30000;
     opts->retry_base_ms = 200;
     opts->retry_max_ms = 30000;
+    opts->server_error_attempts = 3;
     opts->gzip = 1;
 }
 
@@ -163,19 +165,33 @@ static void client_count(eye_client *c, uint64_t *counter, size_t n)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Every event of the batch refused by the request's answer. */
+/* Every event of ev[0..n) refused by the request's answer res. as_code
+ * NULL: each is reported with the answer's code; else with as_code, and a
+ * message naming the answer's status and code, `times` times, before the
+ * server's message. */
 static void client_reject_all(eye_client *c, struct eyec_event *const *ev, size_t n,
-                              const struct eyec_http_result *res)
+                              const struct eyec_http_result *res, const char *as_code,
+                              unsigned times)
 {
-    char code[64], pointer[256], message[256];
+    char code[64], pointer[256], message[256], told[384];
     if (!eyec_response_error(res->body, res->body_len, code, sizeof(code), pointer, sizeof(pointer),
                              message, sizeof(message)))
         snprintf(code, sizeof(code), "http_%ld", res->status);
-    client_log(c, EYE_CLIENT_LOG_ERROR, "%zu events rejected: HTTP %ld %s %s", n, res->status, code,
-               message);
+    const char *report_code = code, *report_message = message;
+    if (as_code != NULL) {
+        snprintf(told, sizeof(told), "HTTP %ld %s %u times%s%s", res->status, code, times,
+                 *message != '\0' ? ": " : "", message);
+        report_code = as_code;
+        report_message = told;
+        client_log(c, EYE_CLIENT_LOG_ERROR, "event %s rejected as %s: %s", ev[0]->id, as_code,
+                   told);
+    } else {
+        client_log(c, EYE_CLIENT_LOG_ERROR, "%zu events rejected: HTTP %ld %s %s", n, res->status,
+                   code, message);
+    }
     struct client_report r = {.c = c, .ev = ev, .status = res->status};
     for (size_t i = 0; i < n; i++)
-        client_report_one(i, code, pointer, message, &r);
+        client_report_one(i, report_code, pointer, report_message, &r);
     client_count(c, &c->stats.rejected, n);
 }
 
@@ -200,15 +216,24 @@ static bool client_backoff(eye_client *c, int64_t delay_ms)
     return ok;
 }
 
-/* Sends ev[0..n) until the server has answered for every event, or the
- * deadline comes (the events are then dropped). Counts each event once. */
-static void client_send(eye_client *c, struct eyec_event *const *ev, size_t n)
+/* Sends batch[0..n) until the server has answered for every event, or the
+ * deadline comes (what is left is then dropped), following the plan
+ * (plan.h): retries, splits, and the event given up on after repeated
+ * server errors. Counts each event once. */
+static void client_send(eye_client *c, struct eyec_event *const *batch, size_t n)
 {
-    for (unsigned attempt = 0;; attempt++) {
+    struct eyec_plan plan;
+    eyec_plan_init(&plan, n, c->opts.server_error_attempts);
+    const struct eyec_part *next;
+    while ((next = eyec_plan_next(&plan)) != NULL) {
+        const struct eyec_part part = *next; /* next is rewritten by the answer */
+        struct eyec_event *const *ev = batch + part.first;
         int64_t deadline = atomic_load(&c->deadline_us);
         if (deadline != 0 && eyec_now_us() >= deadline) {
-            client_log(c, EYE_CLIENT_LOG_WARN, "deadline reached: %zu events dropped", n);
-            client_count(c, &c->stats.dropped, n);
+            size_t left = eyec_plan_pending(&plan);
+            eyec_plan_abandon(&plan);
+            client_log(c, EYE_CLIENT_LOG_WARN, "deadline reached: %zu events dropped", left);
+            client_count(c, &c->stats.dropped, left);
             return;
         }
         struct timespec wall;
@@ -216,7 +241,7 @@ static void client_send(eye_client *c, struct eyec_event *const *ev, size_t n)
         int64_t sent_at = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
         struct eyec_http_result res = {.status = 0, .error = "out of memory", .retry_after_ms = -1};
         const struct eyec_buf *payload = &c->body;
-        bool built = eyec_body_build(ev, n, sent_at, &c->body);
+        bool built = eyec_body_build(ev, part.count, sent_at, &c->body);
         if (built && c->opts.gzip) {
             built = eyec_gzip(c->body.data, c->body.len, &c->gz);
             payload = &c->gz;
@@ -224,41 +249,57 @@ static void client_send(eye_client *c, struct eyec_event *const *ev, size_t n)
         if (built)
             eyec_http_post(&c->http, payload->data, payload->len, &res);
 
-        switch (eyec_classify(res.status, n)) {
-        case EYEC_DONE: {
+        unsigned attempt = 0;
+        enum eyec_verdict verdict = eyec_classify(res.status, part.count, res.retry_after_ms >= 0);
+        enum eyec_step step = eyec_plan_answer(&plan, verdict, &attempt);
+        switch (step) {
+        case EYEC_STEP_ANSWERED: {
             struct client_report r = {.c = c, .ev = ev, .status = res.status};
             size_t rejected = 0;
             if (res.status == 202 || res.status == 422)
-                rejected =
-                    eyec_response_rejections(res.body, res.body_len, n, client_report_one, &r);
+                rejected = eyec_response_rejections(res.body, res.body_len, part.count,
+                                                    client_report_one, &r);
             pthread_mutex_lock(&c->lock);
-            c->stats.sent += n - rejected;
+            c->stats.sent += part.count - rejected;
             c->stats.rejected += rejected;
             pthread_mutex_unlock(&c->lock);
-            return;
+            continue;
         }
-        case EYEC_SPLIT:
+        case EYEC_STEP_REJECTED:
+            client_reject_all(c, ev, part.count, &res, NULL, 1);
+            continue;
+        case EYEC_STEP_GAVE_UP:
+            client_reject_all(c, ev, 1, &res, "server_error", part.server_errors + 1);
+            continue;
+        case EYEC_STEP_SPLIT:
             /* Above the server's limits: two smaller requests, not a retry. */
-            client_log(c, EYE_CLIENT_LOG_WARN, "HTTP 413 for %zu events: splitting the batch", n);
-            client_send(c, ev, n / 2);
-            client_send(c, ev + n / 2, n - n / 2);
-            return;
-        case EYEC_REJECT:
-            client_reject_all(c, ev, n, &res);
-            return;
-        case EYEC_RETRY:
+            client_log(c, EYE_CLIENT_LOG_WARN, "HTTP 413 for %zu events: splitting the batch",
+                       part.count);
+            continue;
+        case EYEC_STEP_SPLIT_WAIT:
+        case EYEC_STEP_RETRY:
             break;
         }
         int64_t delay = eyec_retry_delay_ms(
             eyec_backoff_ms(attempt, c->opts.retry_base_ms, c->opts.retry_max_ms, client_random()),
             res.retry_after_ms);
-        if (res.status == 0)
-            client_log(c, EYE_CLIENT_LOG_WARN, "%zu events not delivered (%s); retry in %lld ms", n,
-                       res.error, (long long)delay);
+        if (step == EYEC_STEP_SPLIT_WAIT)
+            client_log(c, EYE_CLIENT_LOG_WARN,
+                       "HTTP %ld for %zu events %u times: splitting the batch in %lld ms",
+                       res.status, part.count, part.server_errors + 1, (long long)delay);
+        else if (verdict == EYEC_SERVER_ERROR && c->opts.server_error_attempts != 0)
+            client_log(c, EYE_CLIENT_LOG_WARN,
+                       "%zu events not delivered (HTTP %ld, server error %u of %u); retry in %lld "
+                       "ms",
+                       part.count, res.status, part.server_errors + 1,
+                       c->opts.server_error_attempts, (long long)delay);
+        else if (res.status == 0)
+            client_log(c, EYE_CLIENT_LOG_WARN, "%zu events not delivered (%s); retry in %lld ms",
+                       part.count, res.error, (long long)delay);
         else
             client_log(c, EYE_CLIENT_LOG_WARN,
-                       "%zu events not delivered (HTTP %ld); retry in %lld ms", n, res.status,
-                       (long long)delay);
+                       "%zu events not delivered (HTTP %ld); retry in %lld ms", part.count,
+                       res.status, (long long)delay);
         if (!client_backoff(c, delay))
             continue; /* the deadline check at the top drops them */
         client_count(c, &c->stats.retried, 1);

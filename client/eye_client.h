@@ -8,14 +8,21 @@
  * sent_at and POSTs them as NDJSON to BASE_URL/v1/events with
  * "Authorization: Bearer KEY" (see README, "Sending events").
  *
- * Delivery: a batch is retried, with the same event_ids, on network errors,
- * 5xx, 408 and 429, with exponential backoff and jitter, honouring
- * Retry-After; the server stores an event_id once, so a retry after a lost
- * answer is harmless. A 413 splits the batch in two and sends each half.
- * Any other 4xx rejects the whole batch; per-event rejections in a 202 (or
- * 422) answer reject those events. Rejected events are reported to
- * on_reject and never retried. Nothing is retried after the client's
- * deadline (eye_client_free); what is left then is counted as dropped.
+ * Delivery: a batch is retried, with the same event_ids, with exponential
+ * backoff and jitter, honouring Retry-After; the server stores an event_id
+ * once, so a retry after a lost answer is harmless. Network errors, 503
+ * (database_unavailable, queue_full), 502, 504, any 5xx with Retry-After,
+ * 408 and 429 mean "not now": the whole batch is retried for as long as it
+ * takes. Any other 5xx (500 internal_error) is a server error, which one
+ * event the server cannot take causes in every request it is in: after
+ * server_error_attempts of them a batch is split in two and each half is
+ * sent (a half starts its own count), down to the event at fault alone,
+ * which is then rejected with code "server_error"; the rest is delivered,
+ * in order. A 413 splits the batch in two at once. Any other 4xx rejects
+ * the whole batch; per-event rejections in a 202 (or 422) answer reject
+ * those events. Rejected events are reported to on_reject and never
+ * retried. Nothing is retried after the client's deadline
+ * (eye_client_free); what is left then is counted as dropped.
  *
  * Threads: every function may be called from any thread, except that
  * eye_client_free must be the last call on a client and must not run
@@ -70,10 +77,13 @@ struct eye_client_rejection {
     const char *event_id; /* the event's UUID */
     const char *event;    /* the event as sent, one JSON object */
     int http_status;      /* 202 or 422 for a per-event rejection; else the request's status */
-    const char *code;     /* stable code: per-event ("unknown_event_type", "wrong_type", ...)
-                             or the request's ("invalid_key", "body_too_large", ...) */
+    const char *code;     /* stable code: per-event ("unknown_event_type", "wrong_type", ...),
+                             the request's ("invalid_key", "body_too_large", ...), or
+                             "server_error": this event alone got a server error
+                             server_error_attempts times (http_status is the last one's) */
     const char *pointer;  /* JSON pointer of the offending value ("" when none) */
-    const char *message;  /* the server's explanation ("" when none) */
+    const char *message;  /* the server's explanation ("" when none); for "server_error",
+                             "HTTP 500 internal_error 3 times: " and the server's message */
 };
 
 typedef void (*eye_client_reject_fn)(const struct eye_client_rejection *r, void *user);
@@ -112,6 +122,15 @@ struct eye_client_options {
      * least retry_base_ms); a Retry-After may ask for more. */
     unsigned retry_base_ms;
     unsigned retry_max_ms;
+    /* Server errors (a 5xx other than 502, 503, 504 and without
+     * Retry-After; eye.fcgi's 500 internal_error) one batch may get before
+     * it is split in two; an event alone is then rejected as
+     * "server_error" (3). One such event in a batch of n then costs at
+     * most K * (L + 1) + L requests, K this value, L = ceil(log2 n): 31
+     * for n = 100. A server failing every request makes the client reject
+     * everything after that many; 0 retries server errors, like a 503, for
+     * as long as it takes (one poison event then blocks the client). */
+    unsigned server_error_attempts;
     /* Nonzero: gzip request bodies (1). */
     int gzip;
     /* Callbacks (NULL: rejections are only counted, no diagnostics) and

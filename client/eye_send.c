@@ -52,6 +52,10 @@ static void send_usage(FILE *out)
                  "  -b, --batch-size N     events per request (default 100)\n"
                  "  -t, --timeout SECONDS  longest wait for the server at the end (default 60)\n"
                  "      --no-gzip          send request bodies uncompressed\n"
+                 "      --server-error-attempts N\n"
+                 "                         server errors (HTTP 500) a batch may get before it\n"
+                 "                         is split, and an event alone is rejected as\n"
+                 "                         server_error (default 3; 0: retry them forever)\n"
                  "  -q, --quiet            do not print each rejected event\n"
                  "  -v, --verbose          print retries and network errors\n"
                  "  -h, --help             print this help\n\n"
@@ -129,13 +133,14 @@ int main(int argc, char **argv)
         {"batch-size", required_argument, NULL, 'b'},
         {"timeout", required_argument, NULL, 't'},
         {"no-gzip", no_argument, NULL, 'z'},
+        {"server-error-attempts", required_argument, NULL, 'e'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *url = getenv("EYE_URL"), *key = getenv("EYE_KEY");
-    int batch = 100, timeout_s = 60;
+    int batch = 100, timeout_s = 60, server_error_attempts = -1;
     bool gzip = true, verbose = false;
     static struct send_state st;
     int opt;
@@ -162,6 +167,13 @@ int main(int argc, char **argv)
         case 'z':
             gzip = false;
             break;
+        case 'e':
+            if (!strparse_int(optarg, 0, 1000, &server_error_attempts)) {
+                fprintf(stderr, "eye-send: --server-error-attempts takes a number from 0 to "
+                                "1000\n");
+                return 2;
+            }
+            break;
         case 'q':
             st.quiet = true;
             break;
@@ -186,6 +198,8 @@ int main(int argc, char **argv)
     eye_client_options_init(&o);
     o.batch_max_events = (size_t)batch;
     o.gzip = gzip;
+    if (server_error_attempts >= 0)
+        o.server_error_attempts = (unsigned)server_error_attempts;
     o.on_full = EYE_CLIENT_BLOCK;
     o.block_timeout_ms = (unsigned)timeout_s * 1000;
     o.on_reject = send_on_reject;

@@ -8,6 +8,7 @@ include_HEADERS = client/eye_client.h
 client_libeyeclient_la_SOURCES = \
 	client/client.c \
 	client/http.c client/http.h \
+	client/plan.c client/plan.h \
 	client/retry.c client/retry.h \
 	client/wire.c client/wire.h \
 	lib/uuid4.c lib/uuid4.h
@@ -41,6 +42,12 @@ tests_unit_test_client_retry_SOURCES = tests/unit/test_client_retry.c client/ret
 tests_unit_test_client_retry_CPPFLAGS = $(CLIENT_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_client_retry_LDADD = $(CURL_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test_client_plan
+TESTS += tests/unit/test_client_plan
+tests_unit_test_client_plan_SOURCES = tests/unit/test_client_plan.c client/plan.c client/retry.c
+tests_unit_test_client_plan_CPPFLAGS = $(CLIENT_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_client_plan_LDADD = $(CURL_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_client_wire
 TESTS += tests/unit/test_client_wire
 tests_unit_test_client_wire_SOURCES = tests/unit/test_client_wire.c client/wire.c lib/uuid4.c
@@ -62,3 +69,4 @@ check_PROGRAMS += tests/client/client_driver
 tests_client_client_driver_SOURCES = tests/client/client_driver.c
 tests_client_client_driver_LDADD = client/libeyeclient.la lib/libeye.a
 tests_client_client_driver_LDFLAGS = $(AM_LDFLAGS) -no-install
+tests/integration/client_poison.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)

@@ -2,10 +2,15 @@
  * how long to back off, what Retry-After asks for (see retry.h).
  *
  * The rules follow the ingest contract (README, "Sending events"): a 503
- * (database_unavailable, queue_full) or any 5xx, a 408 and a 429 are
- * passing troubles and the same batch, with the same event_ids, is sent
- * again; every other 4xx means the request itself is wrong and sending it
- * again would get the same answer.
+ * (database_unavailable, queue_full, or a web server with no backend), a
+ * 502 or 504 (a gateway that cannot reach the server), any 5xx that says
+ * Retry-After, a 408 and a 429 are the server saying "not now": the same
+ * batch, with the same event_ids, is sent again for as long as it takes.
+ * Any other 5xx (eye.fcgi's 500 internal_error: MariaDB refused the
+ * insert) is a failure on this batch, which may be one event's fault: the
+ * plan (plan.c) retries it a bounded number of times, then splits it.
+ * Every other 4xx means the request itself is wrong and sending it again
+ * would get the same answer.
  */
 #include "autoconfig.h"
 
@@ -17,8 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum eyec_verdict eyec_classify(long status, size_t events)
+enum eyec_verdict eyec_classify(long status, size_t events, bool retry_after)
 {
+    if (status >= 500 && status <= 599 && status != 502 && status != 503 && status != 504 &&
+        !retry_after)
+        return EYEC_SERVER_ERROR;
     if (status == 0 || status >= 500 || status == 408 || status == 429)
         return EYEC_RETRY;
     if ((status >= 200 && status < 300) || status == 422)

@@ -17,15 +17,20 @@
 
 /* What to do with a batch after an answer. */
 enum eyec_verdict {
-    EYEC_DONE,   /* answered: 2xx, or 422 (every event rejected, each in the body) */
-    EYEC_RETRY,  /* no answer (status 0), 5xx, 408 or 429: send the same batch again */
-    EYEC_SPLIT,  /* 413 on a batch of more than one event: send each half */
-    EYEC_REJECT, /* any other status: the server refuses the batch; never retried */
+    EYEC_DONE,         /* answered: 2xx, or 422 (every event rejected, each in the body) */
+    EYEC_RETRY,        /* "not now": no answer (status 0), 503, 502, 504, any 5xx with
+                          Retry-After, 408 or 429: send the same batch again, for as
+                          long as it takes */
+    EYEC_SERVER_ERROR, /* any other 5xx (500 internal_error): the server failed
+                          on this batch; maybe on one event of it (see plan.h) */
+    EYEC_SPLIT,        /* 413 on a batch of more than one event: send each half */
+    EYEC_REJECT,       /* any other status: the server refuses the batch; never retried */
 };
 
 /* Classifies an HTTP status (0 when no answer came) for a batch of `events`
- * events. */
-enum eyec_verdict eyec_classify(long status, size_t events);
+ * events; retry_after tells whether the answer carried a readable
+ * Retry-After. */
+enum eyec_verdict eyec_classify(long status, size_t events, bool retry_after);
 
 /* Backoff before retry number `attempt` (0 for the first retry), in ms:
  * "equal jitter" - with hi = min(max_ms, base_ms * 2^attempt), a value in

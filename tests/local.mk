@@ -3,6 +3,7 @@
 INTEGRATION_TESTS = \
 	tests/integration/backpressure.sh \
 	tests/integration/client.sh \
+	tests/integration/client_poison.sh \
 	tests/integration/analyst.sh \
 	tests/integration/commit.sh \
 	tests/integration/foundation.sh \

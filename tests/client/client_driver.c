@@ -13,6 +13,10 @@
  *   block URL                             block mode on a full queue times out
  *   free URL TIMEOUT_MS                   free() with the server gone
  *   hang TIMEOUT_MS                       free() with a server that never answers
+ *   one URL KEY SESSION N AT MARKER [K]   N events in one batch, the one at index AT
+ *                                         with MARKER in its path (for a server-side
+ *                                         trigger to fail on); K server_error_attempts
+ *                                         (the default when absent); flush, free
  *
  * Exit status 0 when the library calls returned what the mode expects of
  * them; the counts are judged by the test.
@@ -211,6 +215,68 @@ static int mode_split(const char *url, const char *key)
     return flushed == EYE_CLIENT_OK ? 0 : 1;
 }
 
+/* ---- one event the server fails on ----------------------------------------------- */
+
+/* Prints every rejection whole, with the event's own id and whether the
+ * event text is the marked one (user: the marker). */
+static void on_reject_whole(const struct eye_client_rejection *r, void *user)
+{
+    const char *marker = user;
+    char want[64];
+    snprintf(want, sizeof(want), "\"event_id\":\"%s\"", r->event_id);
+    pthread_mutex_lock(&print_lock);
+    printf("REJECTED id=%s status=%d code=%s pointer=%s event=%s marked=%s\nREJECTED_MESSAGE=%s\n",
+           r->event_id, r->http_status, r->code, *r->pointer ? r->pointer : "-",
+           strstr(r->event, want) != NULL ? "id-ok" : "id-mismatch",
+           strstr(r->event, marker) != NULL ? "yes" : "no", r->message);
+    pthread_mutex_unlock(&print_lock);
+}
+
+static int mode_one(const char *url, const char *key, const char *session, unsigned n, unsigned at,
+                    const char *marker, int attempts)
+{
+    struct eye_client_options o = options();
+    o.on_reject = on_reject_whole;
+    o.user = (void *)marker;
+    o.batch_max_events = n;       /* all of them in one batch */
+    o.flush_interval_ms = 600000; /* only flush sends */
+    if (attempts >= 0)
+        o.server_error_attempts = (unsigned)attempts;
+    printf("server_error_attempts=%u\n", o.server_error_attempts);
+    eye_client *c = eye_client_new(url, key, &o);
+    if (c == NULL)
+        return 1;
+    time_t now = time(NULL);
+    struct tm tm;
+    char when[32];
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    for (unsigned i = 0; i < n; i++) {
+        char event[512], id[EYE_CLIENT_ID_SIZE];
+        char path[96];
+        if (i == at)
+            snprintf(path, sizeof(path), "/%u-%s", i, marker);
+        else
+            snprintf(path, sizeof(path), "/%u", i);
+        snprintf(event, sizeof(event),
+                 "{\"session_id\": \"%s\", \"category\": \"page interaction\", "
+                 "\"name\": \"pageview\", \"data\": {\"host\": \"one.example.com\", "
+                 "\"path\": \"%s\"}, \"timestamp\": \"%s\"}",
+                 session, path, when);
+        if (eye_client_track_event(c, event, id) != EYE_CLIENT_OK)
+            return 1;
+        if (i == at)
+            printf("marked_id=%s\n", id);
+    }
+    int64_t t0 = now_ms();
+    int flushed = eye_client_flush(c, 120000);
+    printf("flush=%s\nelapsed_ms=%lld\n", eye_client_strerror(flushed), (long long)(now_ms() - t0));
+    struct eye_client_stats s;
+    eye_client_free(c, 1000, &s);
+    print_stats("", &s);
+    return flushed == EYE_CLIENT_OK ? 0 : 1;
+}
+
 /* ---- a full queue ------------------------------------------------------------- */
 
 /* Options that keep every event queued: the sender only sends at the end. */
@@ -332,7 +398,10 @@ int main(int argc, char **argv)
         return mode_free(argv[2], arg_uint(argv[3]));
     if (strcmp(mode, "hang") == 0 && argc == 3)
         return mode_hang(arg_uint(argv[2]));
-    fprintf(stderr, "usage: client_driver load|reject|split|drop|block|free|hang ARGS "
+    if (strcmp(mode, "one") == 0 && (argc == 8 || argc == 9))
+        return mode_one(argv[2], argv[3], argv[4], arg_uint(argv[5]), arg_uint(argv[6]), argv[7],
+                        argc == 9 ? (int)arg_uint(argv[8]) : -1);
+    fprintf(stderr, "usage: client_driver load|reject|split|drop|block|free|hang|one ARGS "
                     "(see the source)\n");
     return 2;
 }

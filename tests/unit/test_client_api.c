@@ -57,6 +57,7 @@ static void test_defaults(void **state)
     assert_int_equal(o.flush_interval_ms, 1000);
     assert_int_equal(o.on_full, EYE_CLIENT_DROP_NEWEST);
     assert_int_equal(o.gzip, 1);
+    assert_int_equal(o.server_error_attempts, 3);
     assert_null(o.on_reject);
     assert_null(o.on_log);
     /* NULL options are the defaults; a trailing slash is fine. */

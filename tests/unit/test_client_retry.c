@@ -1,6 +1,7 @@
 /* test_client_retry.c - unit tests of client/retry.c: which answers are
  * retried, the bounds of the backoff with its jitter (the random number is
- * injected), and Retry-After in both of its forms.
+ * injected), and Retry-After in both of its forms; which 5xx are "not now"
+ * and which are server errors.
  */
 #include "autoconfig.h"
 
@@ -15,25 +16,44 @@
 
 static void test_classify(void **state)
 {
-    /* No answer, 5xx, 408, 429: retried. */
-    assert_int_equal(eyec_classify(0, 10), EYEC_RETRY);
-    assert_int_equal(eyec_classify(500, 10), EYEC_RETRY);
-    assert_int_equal(eyec_classify(502, 10), EYEC_RETRY);
-    assert_int_equal(eyec_classify(503, 10), EYEC_RETRY);
-    assert_int_equal(eyec_classify(504, 1), EYEC_RETRY);
-    assert_int_equal(eyec_classify(408, 10), EYEC_RETRY);
-    assert_int_equal(eyec_classify(429, 10), EYEC_RETRY);
+    /* "Not now": no answer, 503 (eye.fcgi's database_unavailable and
+     * queue_full, a web server without a backend), 502 and 504 (gateways),
+     * 408, 429: the same batch again, however often. */
+    assert_int_equal(eyec_classify(0, 10, false), EYEC_RETRY);
+    assert_int_equal(eyec_classify(503, 10, true), EYEC_RETRY);
+    assert_int_equal(eyec_classify(503, 10, false), EYEC_RETRY);
+    assert_int_equal(eyec_classify(503, 1, false), EYEC_RETRY);
+    assert_int_equal(eyec_classify(502, 10, false), EYEC_RETRY);
+    assert_int_equal(eyec_classify(504, 1, false), EYEC_RETRY);
+    assert_int_equal(eyec_classify(408, 10, false), EYEC_RETRY);
+    assert_int_equal(eyec_classify(429, 10, false), EYEC_RETRY);
+    assert_int_equal(eyec_classify(429, 10, true), EYEC_RETRY);
+    /* Any 5xx that says when to come back is "not now" too. */
+    assert_int_equal(eyec_classify(500, 10, true), EYEC_RETRY);
+    assert_int_equal(eyec_classify(507, 1, true), EYEC_RETRY);
+    /* Beyond HTTP's range: not understood, sent again. */
+    assert_int_equal(eyec_classify(600, 10, false), EYEC_RETRY);
+    /* Every other 5xx is a server error on this batch (500 internal_error:
+     * MariaDB refused the insert), whatever the batch's size. */
+    long failed[] = {500, 501, 505, 507, 508, 511, 599};
+    for (size_t i = 0; i < sizeof(failed) / sizeof(failed[0]); i++) {
+        if (eyec_classify(failed[i], 10, false) != EYEC_SERVER_ERROR ||
+            eyec_classify(failed[i], 1, false) != EYEC_SERVER_ERROR)
+            fail_msg("status %ld is not a server error", failed[i]);
+    }
     /* Answered, per-event verdicts in the body. */
-    assert_int_equal(eyec_classify(202, 10), EYEC_DONE);
-    assert_int_equal(eyec_classify(200, 10), EYEC_DONE);
-    assert_int_equal(eyec_classify(422, 10), EYEC_DONE);
+    assert_int_equal(eyec_classify(202, 10, false), EYEC_DONE);
+    assert_int_equal(eyec_classify(200, 10, false), EYEC_DONE);
+    assert_int_equal(eyec_classify(422, 10, false), EYEC_DONE);
     /* 413: smaller requests, unless there is one event only. */
-    assert_int_equal(eyec_classify(413, 2), EYEC_SPLIT);
-    assert_int_equal(eyec_classify(413, 1), EYEC_REJECT);
-    /* Every other 4xx, and what is not expected at all, is never retried. */
+    assert_int_equal(eyec_classify(413, 2, false), EYEC_SPLIT);
+    assert_int_equal(eyec_classify(413, 1, false), EYEC_REJECT);
+    /* Every other 4xx, and what is not expected at all, is never retried,
+     * Retry-After or not. */
     long refused[] = {400, 401, 403, 404, 405, 409, 411, 415, 418, 451, 301, 302, 100};
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        if (eyec_classify(refused[i], 3) != EYEC_REJECT)
+        if (eyec_classify(refused[i], 3, false) != EYEC_REJECT ||
+            eyec_classify(refused[i], 3, true) != EYEC_REJECT)
             fail_msg("status %ld is not a rejection", refused[i]);
     }
 }
