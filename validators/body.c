@@ -256,6 +256,20 @@ static bool body_scan_string(const char *s, size_t len, size_t *i, struct body_s
     return true;
 }
 
+/* Records s[from, to), trimmed, as the next top-level array element's
+ * text (an empty one is the end of "[]"). */
+static void body_scan_element(struct body_scan *sc, const char *s, size_t from, size_t to)
+{
+    while (from < to && isspace((unsigned char)s[from]))
+        from++;
+    while (to > from && isspace((unsigned char)s[to - 1]))
+        to--;
+    if (sc->raw == NULL || sc->raw_n >= sc->raw_max || to == from)
+        return;
+    sc->raw[sc->raw_n] = s + from;
+    sc->raw_len[sc->raw_n++] = to - from;
+}
+
 /* Walks JSON text json-c parsed. Counts ':' outside strings (one per
  * member: comparing with the members json-c kept is how a duplicate is
  * noticed), stores the text of the top-level array's first raw_max
@@ -299,29 +313,13 @@ static bool body_scan_text(const char *s, size_t len, struct body_frame *frames,
                 top->index++;
             else if (top != NULL)
                 top->want_key = true;
-            if (depth == 1 && frames[0].array && sc->raw != NULL && sc->raw_n < sc->raw_max) {
-                size_t from = start, to = i;
-                while (from < to && isspace((unsigned char)s[from]))
-                    from++;
-                while (to > from && isspace((unsigned char)s[to - 1]))
-                    to--;
-                sc->raw[sc->raw_n] = s + from;
-                sc->raw_len[sc->raw_n++] = to - from;
+            if (depth == 1 && frames[0].array) {
+                body_scan_element(sc, s, start, i);
                 start = i + 1;
             }
         } else if (c == ']' || c == '}') {
-            if (depth == 1 && frames[0].array && sc->raw != NULL && sc->raw_n < sc->raw_max &&
-                i > start) {
-                size_t from = start, to = i;
-                while (from < to && isspace((unsigned char)s[from]))
-                    from++;
-                while (to > from && isspace((unsigned char)s[to - 1]))
-                    to--;
-                if (to > from) {
-                    sc->raw[sc->raw_n] = s + from;
-                    sc->raw_len[sc->raw_n++] = to - from;
-                }
-            }
+            if (depth == 1 && frames[0].array)
+                body_scan_element(sc, s, start, i);
             if (depth > 0)
                 depth--;
         } else if (c == '\'') {
