@@ -7,6 +7,7 @@
 validators_sources = \
 	validators/event.c validators/event.h \
 	validators/format.c validators/format.h \
+	validators/problems.c validators/problems.h \
 	validators/ruleset.c validators/ruleset.h \
 	validators/schema.c validators/schema.h \
 	validators/timestamp.c validators/timestamp.h \

@@ -30,39 +30,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "validators/problems.h"
+
 /* Name of the envelope defaults file inside a rules folder. */
 #define RULESET_ENVELOPE_FILE "_envelope.yaml"
 /* Largest rule file accepted, in bytes. */
 #define RULESET_MAX_FILE_SIZE (1024 * 1024)
 /* Most files in one folder. */
 #define RULESET_MAX_FILES 10000
-/* Problems recorded per load; one more entry says that the rest were cut. */
-#define RULESET_MAX_PROBLEMS 200
-
-/* One load problem. line and column are 1-based; 0 when they do not apply
- * (for example an unreadable file). Print as "file:line:column: message". */
-struct rule_problem {
-    char *file;
-    int line;
-    int column;
-    char *message;
-};
-
-/* A growable list of problems; zero-initialise before first use. */
-struct rule_problems {
-    size_t count;
-    struct rule_problem *items;
-};
-
-/* Frees every problem and empties the list (the struct itself is the
- * caller's). NULL-safe. */
-void rule_problems_clear(struct rule_problems *problems);
-
-/* Appends a problem built from fmt. Returns false when out of memory or when
- * problems is NULL (nothing recorded then). Once RULESET_MAX_PROBLEMS are
- * recorded, adds one "too many problems" entry and ignores the rest. */
-bool rule_problems_add(struct rule_problems *problems, const char *file, int line, int column,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* One in-memory file for ruleset_load_texts. */
 struct rule_text {

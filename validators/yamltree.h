@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "validators/ruleset.h"
+#include "validators/problems.h"
 
 /* Deepest nesting of sequences and mappings accepted in one file. */
 #define YTREE_MAX_DEPTH 64
