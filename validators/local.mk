@@ -11,6 +11,7 @@ validators_sources = \
 	validators/ruleset.c validators/ruleset.h \
 	validators/schema.c validators/schema.h \
 	validators/timestamp.c validators/timestamp.h \
+	validators/verdict.c validators/verdict.h \
 	validators/yamltree.c validators/yamltree.h
 
 VALIDATORS_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(YAML_CFLAGS) $(PCRE2_CFLAGS) \

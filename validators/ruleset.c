@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "validators/schema.h"
+#include "validators/verdict.h"
 #include "validators/yamltree.h"
 
 struct rule {
@@ -338,10 +339,7 @@ static bool rs_check_envelope_value(const struct ruleset *rs, enum envelope_fiel
     struct json_object *str = json_object_new_string_len(v->text, (int)v->len);
     if (str == NULL)
         return rs_problem(problems, file, v, "out of memory");
-    memset(&verdict, 0, sizeof(verdict));
-    memset(&ctx, 0, sizeof(ctx));
-    verdict.ok = true;
-    ctx.verdict = &verdict;
+    vctx_begin(&ctx, &verdict, false);
     schema_validate(rs->envelope[f], str, &ctx);
     if (verdict.error_count > 0)
         ok = rs_problem(problems, file, v, "%s '%s' can never pass the envelope limits: %s (%s)",

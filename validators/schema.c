@@ -32,6 +32,10 @@
 
 #include "validators/format.h"
 
+/* A validation path holds the envelope member, one step per nested schema,
+ * and a few to spare: pointers of errors are never cut short. */
+_Static_assert(VCTX_MAX_PATH >= SCHEMA_MAX_DEPTH + 4, "vctx path shorter than the deepest schema");
+
 /* PCRE2's JIT reads ahead of the subject in aligned blocks (safe, inside the
  * allocation) and valgrind's memcheck reports that as use of uninitialised
  * memory. Under valgrind, patterns are therefore not JIT-compiled: the
@@ -660,125 +664,6 @@ static struct schema *sch_compile(const struct ynode *n, const struct schema_loa
 struct schema *schema_compile(const struct ynode *node, const struct schema_loader *ld)
 {
     return sch_compile(node, ld, 0);
-}
-
-/* ---------------------------------------------------------------------
- * Validation context.
- * ------------------------------------------------------------------- */
-
-void vctx_push_key(struct vctx *ctx, const char *key, size_t key_len)
-{
-    if (ctx->depth < sizeof(ctx->path) / sizeof(ctx->path[0])) {
-        ctx->path[ctx->depth].key = key;
-        ctx->path[ctx->depth].key_len = key_len;
-    }
-    ctx->depth++;
-}
-
-void vctx_push_index(struct vctx *ctx, size_t index)
-{
-    if (ctx->depth < sizeof(ctx->path) / sizeof(ctx->path[0])) {
-        ctx->path[ctx->depth].key = NULL;
-        ctx->path[ctx->depth].index = index;
-    }
-    ctx->depth++;
-}
-
-void vctx_pop(struct vctx *ctx)
-{
-    if (ctx->depth > 0)
-        ctx->depth--;
-}
-
-/* Builds the RFC 6901 pointer of the current path; caller frees. */
-static char *vctx_pointer(const struct vctx *ctx)
-{
-    size_t depth = ctx->depth;
-    size_t len = 0;
-    char digits[24];
-    if (depth > sizeof(ctx->path) / sizeof(ctx->path[0]))
-        depth = sizeof(ctx->path) / sizeof(ctx->path[0]);
-    for (size_t i = 0; i < depth; i++) {
-        const struct vseg *seg = &ctx->path[i];
-        len++;
-        if (seg->key == NULL) {
-            len += (size_t)snprintf(digits, sizeof(digits), "%zu", seg->index);
-            continue;
-        }
-        size_t klen = seg->key_len != SIZE_MAX ? seg->key_len : strlen(seg->key);
-        for (size_t j = 0; j < klen; j++)
-            len += (seg->key[j] == '~' || seg->key[j] == '/') ? 2 : 1;
-    }
-    char *out = malloc(len + 1);
-    if (out == NULL)
-        return NULL;
-    size_t pos = 0;
-    for (size_t i = 0; i < depth; i++) {
-        const struct vseg *seg = &ctx->path[i];
-        out[pos++] = '/';
-        if (seg->key == NULL) {
-            int n = snprintf(digits, sizeof(digits), "%zu", seg->index);
-            memcpy(out + pos, digits, (size_t)n);
-            pos += (size_t)n;
-            continue;
-        }
-        size_t klen = seg->key_len != SIZE_MAX ? seg->key_len : strlen(seg->key);
-        for (size_t j = 0; j < klen; j++) {
-            char c = seg->key[j];
-            if (c == '~' || c == '/') {
-                out[pos++] = '~';
-                out[pos++] = c == '~' ? '0' : '1';
-            } else {
-                out[pos++] = c;
-            }
-        }
-    }
-    out[pos] = '\0';
-    return out;
-}
-
-bool vctx_error(struct vctx *ctx, const char *code, const char *fmt, ...)
-{
-    struct event_verdict *v = ctx->verdict;
-    char msg[256];
-    char *pointer = NULL, *message = NULL;
-    va_list ap;
-
-    ctx->failures++;
-    v->ok = false;
-    if (ctx->stop)
-        return false;
-    if (v->error_count >= EVENT_MAX_ERRORS) {
-        v->truncated = true;
-        ctx->stop = true;
-        return false;
-    }
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    pointer = vctx_pointer(ctx);
-    message = strdup(msg);
-    struct event_error *errors = NULL;
-    if (pointer == NULL || message == NULL)
-        goto fail;
-    errors = realloc(v->errors, (v->error_count + 1) * sizeof(*errors));
-    if (errors == NULL)
-        goto fail;
-    v->errors = errors;
-    v->errors[v->error_count].code = code;
-    v->errors[v->error_count].pointer = pointer;
-    v->errors[v->error_count].message = message;
-    v->error_count++;
-    if (!ctx->all_errors)
-        ctx->stop = true;
-    return !ctx->stop;
-
-fail:
-    free(pointer);
-    free(message);
-    ctx->oom = true;
-    ctx->stop = true;
-    return false;
 }
 
 /* ---------------------------------------------------------------------

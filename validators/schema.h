@@ -15,8 +15,8 @@
 
 #include <json-c/json.h>
 
-#include "validators/event.h"
 #include "validators/ruleset.h"
+#include "validators/verdict.h"
 #include "validators/yamltree.h"
 
 /* Deepest nesting of schemas (properties/items/additionalProperties). */
@@ -64,43 +64,6 @@ const struct schema *rule_data_schema(const struct rule *r);
 
 /* Returns the compiled schema of an envelope field (owned by the set). */
 const struct schema *ruleset_envelope_schema(const struct ruleset *rs, enum envelope_field f);
-
-/* One step of a JSON pointer: a member name or an array index. */
-struct vseg {
-    const char *key; /* NULL for an index */
-    size_t key_len;  /* SIZE_MAX: NUL-terminated, measured only if needed */
-    size_t index;
-};
-
-/* Validation state for one event. */
-struct vctx {
-    struct event_verdict *verdict;
-    bool all_errors;
-    bool stop; /* first error recorded in first-error mode, or out of memory */
-    bool oom;
-    size_t failures; /* every failed check, recorded or not (see vctx_error) */
-    size_t depth;
-    struct vseg path[SCHEMA_MAX_DEPTH + 4];
-};
-
-/* Pushes a member name onto the pointer path (name must outlive the pop);
- * key_len SIZE_MAX means NUL-terminated, measured only for an error. */
-void vctx_push_key(struct vctx *ctx, const char *key, size_t key_len);
-
-/* Pushes an array index onto the pointer path. */
-void vctx_push_index(struct vctx *ctx, size_t index);
-
-/* Pops the last segment. */
-void vctx_pop(struct vctx *ctx);
-
-/* Counts a failed check (ctx->failures) and marks the verdict not ok; unless
- * ctx->stop is already set, records an error with code at the current path
- * into ctx->verdict. Returns true when validation should go on, false when
- * it must stop (first-error mode, error limit, or out of memory: ctx->oom).
- * Callers may keep checking after a false return to learn whether a value
- * is valid (failures unchanged); nothing more is recorded then. */
-bool vctx_error(struct vctx *ctx, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Validates value (NULL is JSON null) against s, recording errors in ctx.
  * Returns false when ctx says to stop, true otherwise (valid or not). */
