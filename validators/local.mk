@@ -5,6 +5,7 @@
 
 # --- library -----------------------------------------------------------
 validators_sources = \
+	validators/envelope.c validators/envelope.h \
 	validators/event.c validators/event.h \
 	validators/format.c validators/format.h \
 	validators/problems.c validators/problems.h \

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "validators/envelope.h"
 #include "validators/problems.h"
 
 /* Name of the envelope defaults file inside a rules folder. */
@@ -48,29 +49,6 @@ struct rule_text {
 
 struct ruleset;
 struct rule;
-
-/* Policy for events whose category + name has no rule. */
-enum ruleset_unknown_policy {
-    RULESET_UNKNOWN_REJECT, /* error unknown_event_type (the default) */
-    RULESET_UNKNOWN_ACCEPT, /* data accepted unvalidated (still an object) */
-};
-
-/* Envelope string fields with configurable limits. */
-enum envelope_field {
-    ENVELOPE_SESSION_ID,
-    ENVELOPE_CATEGORY,
-    ENVELOPE_NAME,
-    ENVELOPE_FIELD_COUNT,
-};
-
-/* Limits of one envelope string field; -1 means no limit, NULL no pattern
- * or format. Strings are owned by the rule set. */
-struct envelope_limits {
-    int64_t min_length;
-    int64_t max_length;
-    const char *pattern;
-    const char *format;
-};
 
 /* Loads every rule file of dir (see the folder conventions above). Returns
  * a new set (caller owns; ruleset_free), or NULL when anything is wrong,
@@ -123,5 +101,11 @@ int64_t ruleset_max_age_us(const struct ruleset *rs);
 
 /* Returns the policy for events with no rule. */
 enum ruleset_unknown_policy ruleset_unknown_policy(const struct ruleset *rs);
+
+/* Internal to validators/: the compiled schemas of a rule's data and of an
+ * envelope field, owned by the set. */
+struct schema;
+const struct schema *rule_data_schema(const struct rule *r);
+const struct schema *ruleset_envelope_schema(const struct ruleset *rs, enum envelope_field f);
 
 #endif

@@ -182,12 +182,13 @@ bool schema_force_string(struct schema *s)
     return s->types == SCHEMA_T_STRING;
 }
 
-void schema_string_limits(const struct schema *s, struct envelope_limits *out)
+void schema_string_limits(const struct schema *s, int64_t *min_length, int64_t *max_length,
+                          const char **pattern, const char **format)
 {
-    out->min_length = s->min_len;
-    out->max_length = s->max_len;
-    out->pattern = s->pattern;
-    out->format = s->format != FORMAT_NONE ? format_name(s->format) : NULL;
+    *min_length = s->min_len;
+    *max_length = s->max_len;
+    *pattern = s->pattern;
+    *format = s->format != FORMAT_NONE ? format_name(s->format) : NULL;
 }
 
 /* ---------------------------------------------------------------------

@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#include "validators/ruleset.h"
+#include "validators/problems.h"
 #include "validators/verdict.h"
 #include "validators/yamltree.h"
 
@@ -56,14 +56,10 @@ unsigned schema_types(const struct schema *s);
  * types other than string (the caller reports that). */
 bool schema_force_string(struct schema *s);
 
-/* Fills *out with s's string limits (see struct envelope_limits). */
-void schema_string_limits(const struct schema *s, struct envelope_limits *out);
-
-/* Returns the compiled data schema of a rule (owned by the rule set). */
-const struct schema *rule_data_schema(const struct rule *r);
-
-/* Returns the compiled schema of an envelope field (owned by the set). */
-const struct schema *ruleset_envelope_schema(const struct ruleset *rs, enum envelope_field f);
+/* Writes s's string limits: -1 for an absent length bound, NULL for no
+ * pattern or format; the strings are owned by s. */
+void schema_string_limits(const struct schema *s, int64_t *min_length, int64_t *max_length,
+                          const char **pattern, const char **format);
 
 /* Validates value (NULL is JSON null) against s, recording errors in ctx.
  * Returns false when ctx says to stop, true otherwise (valid or not). */

@@ -154,4 +154,3 @@ fail:
     ctx->stop = true;
     return false;
 }
-
