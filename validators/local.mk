@@ -10,7 +10,8 @@ validators_sources = \
 	validators/format.c validators/format.h \
 	validators/problems.c validators/problems.h \
 	validators/ruleset.c validators/ruleset.h \
-	validators/schema.c validators/schema.h \
+	validators/schema.c validators/schema.h validators/schema_int.h \
+	validators/schema_compile.c validators/schema_validate.c \
 	validators/timestamp.c validators/timestamp.h \
 	validators/verdict.c validators/verdict.h \
 	validators/yamltree.c validators/yamltree.h

@@ -1,10 +1,12 @@
 /* schema.h - compiled payload schemas and the validation walk (internal).
  *
- * schema_compile turns the YAML of a rule's `data` (a JSON Schema subset)
- * into a tree of struct schema with every keyword checked, regexes compiled
- * and JIT-compiled, property names sorted. schema_validate walks a json-c
+ * schema_compile (schema_compile.c) turns the YAML of a rule's `data` (a
+ * JSON Schema subset) into a tree of struct schema with every keyword
+ * checked, regexes compiled and JIT-compiled, property names sorted.
+ * schema_validate (schema_validate.c, the request path) walks a json-c
  * value along it, recording errors into an event_verdict through a vctx
- * that tracks the JSON pointer of the current value without allocating.
+ * (verdict.h) that tracks the JSON pointer of the current value without
+ * allocating. The tree's layout is private to the two (schema_int.h).
  */
 #ifndef EYE_VALIDATORS_SCHEMA_H
 #define EYE_VALIDATORS_SCHEMA_H
