@@ -16,6 +16,7 @@
 #include "validators/schema.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,31 +70,6 @@ static bool sch_get_text(const struct ynode *v, const char *kw, const struct sch
     return true;
 }
 
-static bool sch_get_count(const struct ynode *v, const char *kw, const struct schema_loader *ld,
-                          int64_t *out)
-{
-    if (v->kind != YNODE_SCALAR || v->stype != YSCALAR_INT || v->i < 0)
-        return sch_problem(ld, v, "'%s' expects a non-negative integer, not %s%s", kw,
-                           v->kind == YNODE_SCALAR && v->stype == YSCALAR_INT ? "a negative "
-                                                                              : "a ",
-                           ynode_type_name(v));
-    *out = v->i;
-    return true;
-}
-
-static bool sch_get_bound(const struct ynode *v, const char *kw, const struct schema_loader *ld,
-                          struct sbound *out)
-{
-    if (v->kind != YNODE_SCALAR || (v->stype != YSCALAR_INT && v->stype != YSCALAR_FLOAT))
-        return sch_problem(ld, v, "'%s' expects a number, not a %s", kw, ynode_type_name(v));
-    out->set = true;
-    out->is_int = v->stype == YSCALAR_INT;
-    out->i = v->i;
-    out->d = v->d;
-    snprintf(out->text, sizeof(out->text), "%s", v->text);
-    return true;
-}
-
 static bool sch_get_svalue(const struct ynode *v, const char *kw, const struct schema_loader *ld,
                            struct svalue *out)
 {
@@ -115,11 +91,54 @@ static bool sch_get_svalue(const struct ynode *v, const char *kw, const struct s
     return true;
 }
 
-typedef bool (*sch_kw_fn)(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                          int depth);
+struct sch_keyword;
 
-static bool kw_type(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                    int depth)
+/* Reads keyword kw's value v into s; nested schemas compile at depth + 1.
+ * Returns false after recording a problem. The generic setters (counts and
+ * numeric bounds) write the field at kw->offset; the others know theirs. */
+typedef bool (*sch_set_fn)(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                           const struct schema_loader *ld, int depth);
+
+struct sch_keyword {
+    const char *name;
+    sch_set_fn set;
+    size_t offset;    /* of the field a generic setter writes; 0 for the others */
+    unsigned applies; /* the types it applies to; 0: any */
+};
+
+/* The field of s that keyword kw's generic setter writes, as a type *. */
+#define SCH_FIELD(s, kw, type) ((type *)(void *)((char *)(s) + (kw)->offset))
+
+/* A non-negative integer (int64_t field; -1 until set: no bound). */
+static bool sch_set_count(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                          const struct schema_loader *ld, int depth)
+{
+    if (v->kind != YNODE_SCALAR || v->stype != YSCALAR_INT || v->i < 0)
+        return sch_problem(ld, v, "'%s' expects a non-negative integer, not %s%s", kw->name,
+                           v->kind == YNODE_SCALAR && v->stype == YSCALAR_INT ? "a negative "
+                                                                              : "a ",
+                           ynode_type_name(v));
+    *SCH_FIELD(s, kw, int64_t) = v->i;
+    return true;
+}
+
+/* A number, integer or not (struct sbound field). */
+static bool sch_set_bound(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                          const struct schema_loader *ld, int depth)
+{
+    struct sbound *out = SCH_FIELD(s, kw, struct sbound);
+    if (v->kind != YNODE_SCALAR || (v->stype != YSCALAR_INT && v->stype != YSCALAR_FLOAT))
+        return sch_problem(ld, v, "'%s' expects a number, not a %s", kw->name, ynode_type_name(v));
+    out->set = true;
+    out->is_int = v->stype == YSCALAR_INT;
+    out->i = v->i;
+    out->d = v->d;
+    snprintf(out->text, sizeof(out->text), "%s", v->text);
+    return true;
+}
+
+static bool kw_type(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                    const struct schema_loader *ld, int depth)
 {
     size_t n = v->kind == YNODE_SEQUENCE ? v->count : 1;
     if (v->kind == YNODE_SEQUENCE && n == 0)
@@ -142,8 +161,8 @@ static bool kw_type(struct schema *s, const struct ynode *v, const struct schema
     return true;
 }
 
-static bool kw_required(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                        int depth)
+static bool kw_required(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                        const struct schema_loader *ld, int depth)
 {
     if (v->kind != YNODE_SEQUENCE)
         return sch_problem(ld, v, "'required' expects a list of member names, not a %s",
@@ -168,8 +187,8 @@ static bool kw_required(struct schema *s, const struct ynode *v, const struct sc
     return true;
 }
 
-static bool kw_properties(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                          int depth)
+static bool kw_properties(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                          const struct schema_loader *ld, int depth)
 {
     bool ok = true;
     if (v->kind != YNODE_MAPPING)
@@ -206,8 +225,8 @@ static bool kw_properties(struct schema *s, const struct ynode *v, const struct 
     return ok;
 }
 
-static bool kw_additional(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                          int depth)
+static bool kw_additional(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                          const struct schema_loader *ld, int depth)
 {
     if (v->kind == YNODE_SCALAR && v->stype == YSCALAR_BOOL) {
         s->addl = v->b ? ADDL_ALLOW : ADDL_FORBID;
@@ -225,8 +244,8 @@ static bool kw_additional(struct schema *s, const struct ynode *v, const struct 
     return true;
 }
 
-static bool kw_enum(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                    int depth)
+static bool kw_enum(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                    const struct schema_loader *ld, int depth)
 {
     if (v->kind != YNODE_SEQUENCE || v->count == 0)
         return sch_problem(ld, v, "'enum' expects a non-empty list of values");
@@ -241,8 +260,8 @@ static bool kw_enum(struct schema *s, const struct ynode *v, const struct schema
     return true;
 }
 
-static bool kw_const(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                     int depth)
+static bool kw_const(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                     const struct schema_loader *ld, int depth)
 {
     if (!sch_get_svalue(v, "const", ld, &s->const_val))
         return false;
@@ -250,44 +269,8 @@ static bool kw_const(struct schema *s, const struct ynode *v, const struct schem
     return true;
 }
 
-static bool kw_min_length(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                          int depth)
-{
-    return sch_get_count(v, "minLength", ld, &s->min_len);
-}
-
-static bool kw_max_length(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                          int depth)
-{
-    return sch_get_count(v, "maxLength", ld, &s->max_len);
-}
-
-static bool kw_min_items(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                         int depth)
-{
-    return sch_get_count(v, "minItems", ld, &s->min_items);
-}
-
-static bool kw_max_items(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                         int depth)
-{
-    return sch_get_count(v, "maxItems", ld, &s->max_items);
-}
-
-static bool kw_min_props(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                         int depth)
-{
-    return sch_get_count(v, "minProperties", ld, &s->min_props);
-}
-
-static bool kw_max_props(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                         int depth)
-{
-    return sch_get_count(v, "maxProperties", ld, &s->max_props);
-}
-
-static bool kw_pattern(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                       int depth)
+static bool kw_pattern(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                       const struct schema_loader *ld, int depth)
 {
     int errcode = 0;
     PCRE2_SIZE erroffset = 0;
@@ -314,8 +297,8 @@ static bool kw_pattern(struct schema *s, const struct ynode *v, const struct sch
     return true;
 }
 
-static bool kw_format(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                      int depth)
+static bool kw_format(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                      const struct schema_loader *ld, int depth)
 {
     if (!sch_get_text(v, "format", ld))
         return false;
@@ -326,32 +309,8 @@ static bool kw_format(struct schema *s, const struct ynode *v, const struct sche
     return true;
 }
 
-static bool kw_minimum(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                       int depth)
-{
-    return sch_get_bound(v, "minimum", ld, &s->minimum);
-}
-
-static bool kw_maximum(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                       int depth)
-{
-    return sch_get_bound(v, "maximum", ld, &s->maximum);
-}
-
-static bool kw_xminimum(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                        int depth)
-{
-    return sch_get_bound(v, "exclusiveMinimum", ld, &s->xminimum);
-}
-
-static bool kw_xmaximum(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                        int depth)
-{
-    return sch_get_bound(v, "exclusiveMaximum", ld, &s->xmaximum);
-}
-
-static bool kw_items(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                     int depth)
+static bool kw_items(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                     const struct schema_loader *ld, int depth)
 {
     if (v->kind == YNODE_SEQUENCE)
         return sch_problem(ld, v,
@@ -361,42 +320,43 @@ static bool kw_items(struct schema *s, const struct ynode *v, const struct schem
     return s->items != NULL;
 }
 
-static bool kw_description(struct schema *s, const struct ynode *v, const struct schema_loader *ld,
-                           int depth)
+static bool kw_description(struct schema *s, const struct sch_keyword *kw, const struct ynode *v,
+                           const struct schema_loader *ld, int depth)
 {
     if (!sch_is_string(v))
         return sch_problem(ld, v, "'description' expects a string, not a %s", ynode_type_name(v));
     return true;
 }
 
-/* The keyword table: name, handler, and the types the keyword applies to
- * (0: any). A keyword whose types the schema's `type` excludes is an error. */
-static const struct {
-    const char *name;
-    sch_kw_fn fn;
-    unsigned applies;
-} sch_keywords[] = {
-    {"type", kw_type, 0},
-    {"description", kw_description, 0},
-    {"enum", kw_enum, 0},
-    {"const", kw_const, 0},
-    {"required", kw_required, SCHEMA_T_OBJECT},
-    {"properties", kw_properties, SCHEMA_T_OBJECT},
-    {"additionalProperties", kw_additional, SCHEMA_T_OBJECT},
-    {"minProperties", kw_min_props, SCHEMA_T_OBJECT},
-    {"maxProperties", kw_max_props, SCHEMA_T_OBJECT},
-    {"minLength", kw_min_length, SCHEMA_T_STRING},
-    {"maxLength", kw_max_length, SCHEMA_T_STRING},
-    {"pattern", kw_pattern, SCHEMA_T_STRING},
-    {"format", kw_format, SCHEMA_T_STRING},
-    {"minimum", kw_minimum, SCHEMA_T_INTEGER | SCHEMA_T_NUMBER},
-    {"maximum", kw_maximum, SCHEMA_T_INTEGER | SCHEMA_T_NUMBER},
-    {"exclusiveMinimum", kw_xminimum, SCHEMA_T_INTEGER | SCHEMA_T_NUMBER},
-    {"exclusiveMaximum", kw_xmaximum, SCHEMA_T_INTEGER | SCHEMA_T_NUMBER},
-    {"items", kw_items, SCHEMA_T_ARRAY},
-    {"minItems", kw_min_items, SCHEMA_T_ARRAY},
-    {"maxItems", kw_max_items, SCHEMA_T_ARRAY},
+/* The keyword table, in the manner of lib/config.c's: name, setter, the
+ * field a generic setter writes, and the types the keyword applies to (0:
+ * any). A keyword whose types the schema's `type` excludes is an error. */
+#define SOFF(field) offsetof(struct schema, field)
+#define NUMERIC     (SCHEMA_T_INTEGER | SCHEMA_T_NUMBER)
+static const struct sch_keyword sch_keywords[] = {
+    {"type", kw_type, 0, 0},
+    {"description", kw_description, 0, 0},
+    {"enum", kw_enum, 0, 0},
+    {"const", kw_const, 0, 0},
+    {"required", kw_required, 0, SCHEMA_T_OBJECT},
+    {"properties", kw_properties, 0, SCHEMA_T_OBJECT},
+    {"additionalProperties", kw_additional, 0, SCHEMA_T_OBJECT},
+    {"minProperties", sch_set_count, SOFF(min_props), SCHEMA_T_OBJECT},
+    {"maxProperties", sch_set_count, SOFF(max_props), SCHEMA_T_OBJECT},
+    {"minLength", sch_set_count, SOFF(min_len), SCHEMA_T_STRING},
+    {"maxLength", sch_set_count, SOFF(max_len), SCHEMA_T_STRING},
+    {"pattern", kw_pattern, 0, SCHEMA_T_STRING},
+    {"format", kw_format, 0, SCHEMA_T_STRING},
+    {"minimum", sch_set_bound, SOFF(minimum), NUMERIC},
+    {"maximum", sch_set_bound, SOFF(maximum), NUMERIC},
+    {"exclusiveMinimum", sch_set_bound, SOFF(xminimum), NUMERIC},
+    {"exclusiveMaximum", sch_set_bound, SOFF(xmaximum), NUMERIC},
+    {"items", kw_items, 0, SCHEMA_T_ARRAY},
+    {"minItems", sch_set_count, SOFF(min_items), SCHEMA_T_ARRAY},
+    {"maxItems", sch_set_count, SOFF(max_items), SCHEMA_T_ARRAY},
 };
+#undef SOFF
+#undef NUMERIC
 #define SCH_NKEYWORDS (sizeof(sch_keywords) / sizeof(sch_keywords[0]))
 
 static bool sch_unknown_keyword(const struct ynode *key, const struct schema_loader *ld)
@@ -468,9 +428,9 @@ static struct schema *sch_compile(const struct ynode *n, const struct schema_loa
         sch_problem(ld, n, "out of memory");
         return NULL;
     }
-    s->min_len = s->max_len = -1;
-    s->min_items = s->max_items = -1;
-    s->min_props = s->max_props = -1;
+    for (size_t i = 0; i < SCH_NKEYWORDS; i++)
+        if (sch_keywords[i].set == sch_set_count)
+            *SCH_FIELD(s, &sch_keywords[i], int64_t) = -1; /* no bound */
     s->addl = ADDL_FORBID;
 
     for (size_t k = 0; k + 1 < n->count; k += 2) {
@@ -483,7 +443,7 @@ static struct schema *sch_compile(const struct ynode *n, const struct schema_loa
             ok = sch_unknown_keyword(key, ld);
             continue;
         }
-        if (!sch_keywords[i].fn(s, n->items[k + 1], ld, depth))
+        if (!sch_keywords[i].set(s, &sch_keywords[i], n->items[k + 1], ld, depth))
             ok = false;
     }
     if (ok)
