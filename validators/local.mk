@@ -25,6 +25,9 @@ noinst_LIBRARIES += validators/libvalidators.a
 validators_libvalidators_a_SOURCES = $(validators_sources)
 validators_libvalidators_a_CPPFLAGS = $(VALIDATORS_CPPFLAGS)
 EXTRA_DIST += validators/README.md
+# The check that keeps this folder's includes one-way (it runs over every
+# source folder; its TESTS line is in tests/local.mk).
+EXTRA_DIST += scripts/include-cycles.sh tests/include_cycles.sh
 
 # --- shipped rules, installed as a folder of their own -----------------
 eyerulesdir = $(pkgdatadir)/rules
