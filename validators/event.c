@@ -11,7 +11,6 @@
 
 #include "validators/event.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "validators/format.h"
@@ -167,14 +166,7 @@ int event_check(const struct ruleset *rs, struct json_object *event,
     struct json_object *v = NULL;
     size_t category_len = 0, name_len = 0, unused_len;
 
-    memset(out, 0, sizeof(*out));
-    out->ok = true;
-    ctx.verdict = out;
-    ctx.all_errors = opts->all_errors;
-    ctx.stop = false;
-    ctx.oom = false;
-    ctx.failures = 0;
-    ctx.depth = 0;
+    vctx_begin(&ctx, out, opts->all_errors);
 
     if (json_object_get_type(event) != json_type_object) {
         vctx_error(&ctx, EVENT_ERR_WRONG_TYPE, "an event must be a JSON object, got %s",
@@ -255,18 +247,6 @@ done:
     if (ctx.oom)
         return -1;
     return out->ok ? 0 : 1;
-}
-
-void event_verdict_clear(struct event_verdict *v)
-{
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < v->error_count; i++) {
-        free(v->errors[i].pointer);
-        free(v->errors[i].message);
-    }
-    free(v->errors);
-    memset(v, 0, sizeof(*v));
 }
 
 void event_thread_cleanup(void)

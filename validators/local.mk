@@ -1,16 +1,21 @@
 # validators/: the request body decoder, the rule compiler and the event
 # validator (pure C, no I/O on the request path), the shipped rules/, unit
-# tests, fuzz harnesses and the benchmark. Programs that use the library add $(VALIDATORS_CPPFLAGS) to
-# their CPPFLAGS and $(VALIDATORS_LIBS) to their LDADD.
+# tests, fuzz harnesses and the benchmark. Programs that use the library
+# add $(VALIDATORS_CPPFLAGS) to their CPPFLAGS and $(VALIDATORS_LIBS) to
+# their LDADD.
 
 # --- library -----------------------------------------------------------
 validators_sources = \
 	validators/body.c validators/body.h \
+	validators/envelope.c validators/envelope.h \
 	validators/event.c validators/event.h \
 	validators/format.c validators/format.h \
+	validators/problems.c validators/problems.h \
 	validators/ruleset.c validators/ruleset.h \
-	validators/schema.c validators/schema.h \
+	validators/schema.c validators/schema.h validators/schema_int.h \
+	validators/schema_compile.c validators/schema_validate.c \
 	validators/timestamp.c validators/timestamp.h \
+	validators/verdict.c validators/verdict.h \
 	validators/yamltree.c validators/yamltree.h
 
 VALIDATORS_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(YAML_CFLAGS) $(PCRE2_CFLAGS) $(ZLIB_CFLAGS) \
@@ -22,6 +27,9 @@ noinst_LIBRARIES += validators/libvalidators.a
 validators_libvalidators_a_SOURCES = $(validators_sources)
 validators_libvalidators_a_CPPFLAGS = $(VALIDATORS_CPPFLAGS)
 EXTRA_DIST += validators/README.md
+# The check that keeps this folder's includes one-way (it runs over every
+# source folder; its TESTS line is in tests/local.mk).
+EXTRA_DIST += scripts/include-cycles.sh tests/include_cycles.sh
 
 # --- shipped rules, installed as a folder of their own -----------------
 eyerulesdir = $(pkgdatadir)/rules

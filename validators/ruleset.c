@@ -14,7 +14,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "validators/envelope.h"
 #include "validators/schema.h"
 #include "validators/yamltree.h"
 
@@ -42,80 +42,8 @@ struct ruleset {
     size_t *table; /* index + 1 into rules; 0 = empty slot */
     size_t table_size;
     char version[17];
-    struct schema *envelope[ENVELOPE_FIELD_COUNT];
-    int64_t future_us;
-    int64_t max_age_us;
-    enum ruleset_unknown_policy unknown;
+    struct envelope envelope;
 };
-
-/* The built-in envelope; rules/_envelope.yaml ships the same values. Each
- * section an envelope file gives replaces the built-in one whole. */
-static const char rs_default_envelope[] =
-    "session_id: {minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$'}\n"
-    "category: {minLength: 1, maxLength: 64, pattern: '^[!-~](?:[ -~]*[!-~])?$'}\n"
-    "name: {minLength: 1, maxLength: 64, pattern: '^[!-~](?:[ -~]*[!-~])?$'}\n"
-    "timestamp: {maxFutureSeconds: 300, maxAgeSeconds: 0}\n"
-    "unknownEventType: reject\n";
-
-static const char *const rs_envelope_fields[ENVELOPE_FIELD_COUNT] = {"session_id", "category",
-                                                                     "name"};
-
-/* Largest maxFutureSeconds / maxAgeSeconds: 200 years. */
-#define RS_MAX_SECONDS INT64_C(6311520000)
-
-/* ---------------------------------------------------------------------
- * Problems.
- * ------------------------------------------------------------------- */
-
-void rule_problems_clear(struct rule_problems *problems)
-{
-    if (problems == NULL)
-        return;
-    for (size_t i = 0; i < problems->count; i++) {
-        free(problems->items[i].file);
-        free(problems->items[i].message);
-    }
-    free(problems->items);
-    problems->items = NULL;
-    problems->count = 0;
-}
-
-static bool rs_problem_push(struct rule_problems *problems, const char *file, int line, int column,
-                            const char *message)
-{
-    struct rule_problem *items =
-        realloc(problems->items, (problems->count + 1) * sizeof(*problems->items));
-    if (items == NULL)
-        return false;
-    problems->items = items;
-    struct rule_problem *p = &items[problems->count];
-    p->file = strdup(file != NULL ? file : "");
-    p->message = strdup(message);
-    p->line = line;
-    p->column = column;
-    if (p->file == NULL || p->message == NULL) {
-        free(p->file);
-        free(p->message);
-        return false;
-    }
-    problems->count++;
-    return true;
-}
-
-bool rule_problems_add(struct rule_problems *problems, const char *file, int line, int column,
-                       const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    if (problems == NULL || problems->count > RULESET_MAX_PROBLEMS)
-        return false;
-    if (problems->count == RULESET_MAX_PROBLEMS)
-        return rs_problem_push(problems, file, 0, 0, "too many problems; the rest are not listed");
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return rs_problem_push(problems, file, line, column, msg);
-}
 
 /* ---------------------------------------------------------------------
  * Freeing and accessors.
@@ -139,8 +67,7 @@ void ruleset_free(struct ruleset *rs)
         rs_rule_clear(&rs->rules[i]);
     free(rs->rules);
     free(rs->table);
-    for (size_t i = 0; i < ENVELOPE_FIELD_COUNT; i++)
-        schema_free(rs->envelope[i]);
+    envelope_clear(&rs->envelope);
     free(rs);
 }
 
@@ -186,28 +113,28 @@ const struct schema *rule_data_schema(const struct rule *r)
 
 const struct schema *ruleset_envelope_schema(const struct ruleset *rs, enum envelope_field f)
 {
-    return rs->envelope[f];
+    return rs->envelope.fields[f];
 }
 
 void ruleset_envelope_limits(const struct ruleset *rs, enum envelope_field field,
                              struct envelope_limits *out)
 {
-    schema_string_limits(rs->envelope[field], out);
+    envelope_field_limits(&rs->envelope, field, out);
 }
 
 int64_t ruleset_future_tolerance_us(const struct ruleset *rs)
 {
-    return rs->future_us;
+    return rs->envelope.future_us;
 }
 
 int64_t ruleset_max_age_us(const struct ruleset *rs)
 {
-    return rs->max_age_us;
+    return rs->envelope.max_age_us;
 }
 
 enum ruleset_unknown_policy ruleset_unknown_policy(const struct ruleset *rs)
 {
-    return rs->unknown;
+    return rs->envelope.unknown;
 }
 
 /* ---------------------------------------------------------------------
@@ -274,140 +201,6 @@ struct rs_file {
     size_t len;
 };
 
-static bool rs_problem(struct rule_problems *problems, const char *file, const struct ynode *at,
-                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Records a problem at a node (or 1:1); always returns false. */
-static bool rs_problem(struct rule_problems *problems, const char *file, const struct ynode *at,
-                       const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    rule_problems_add(problems, file, at != NULL ? at->line : 1, at != NULL ? at->column : 1, "%s",
-                      msg);
-    return false;
-}
-
-static bool rs_unknown_key(struct rule_problems *problems, const char *file,
-                           const struct ynode *key, const char *where, const char *const *known,
-                           size_t n)
-{
-    const char *hint = ynode_suggest(key->text, known, n);
-    if (hint != NULL)
-        return rs_problem(problems, file, key, "unknown key '%s' in %s (did you mean '%s'?)",
-                          key->text, where, hint);
-    return rs_problem(problems, file, key, "unknown key '%s' in %s", key->text, where);
-}
-
-static bool rs_seconds(struct rule_problems *problems, const char *file, const struct ynode *v,
-                       const char *key, int64_t *us_out)
-{
-    if (v->kind != YNODE_SCALAR || v->stype != YSCALAR_INT || v->i < 0 || v->i > RS_MAX_SECONDS)
-        return rs_problem(problems, file, v,
-                          "'%s' expects a whole number of seconds from 0 to %lld", key,
-                          (long long)RS_MAX_SECONDS);
-    *us_out = v->i * 1000000;
-    return true;
-}
-
-/* Applies an envelope file's settings over rs's current ones. */
-static bool rs_apply_envelope(struct ruleset *rs, const struct ynode *root, const char *file,
-                              struct rule_problems *problems)
-{
-    static const char *const keys[] = {"session_id", "category", "name", "timestamp",
-                                       "unknownEventType"};
-    static const char *const ts_keys[] = {"maxFutureSeconds", "maxAgeSeconds"};
-    struct schema_loader ld = {file, problems};
-    bool ok = true;
-
-    if (root->kind != YNODE_MAPPING)
-        return rs_problem(problems, file, root, "the envelope file must be a mapping, not a %s",
-                          ynode_type_name(root));
-    for (size_t k = 0; k + 1 < root->count; k += 2) {
-        const struct ynode *key = root->items[k], *v = root->items[k + 1];
-        size_t f;
-        for (f = 0; f < ENVELOPE_FIELD_COUNT; f++)
-            if (strcmp(key->text, rs_envelope_fields[f]) == 0)
-                break;
-        if (f < ENVELOPE_FIELD_COUNT) {
-            struct schema *s = schema_compile(v, &ld);
-            if (s == NULL) {
-                ok = false;
-                continue;
-            }
-            if (!schema_force_string(s)) {
-                schema_free(s);
-                ok = rs_problem(problems, file, v,
-                                "'%s' is always a string; 'type' may only "
-                                "say string",
-                                key->text);
-                continue;
-            }
-            schema_free(rs->envelope[f]);
-            rs->envelope[f] = s;
-        } else if (strcmp(key->text, "timestamp") == 0) {
-            if (v->kind != YNODE_MAPPING) {
-                ok = rs_problem(problems, file, v, "'timestamp' expects a mapping, not a %s",
-                                ynode_type_name(v));
-                continue;
-            }
-            for (size_t j = 0; j + 1 < v->count; j += 2) {
-                const struct ynode *tk = v->items[j], *tv = v->items[j + 1];
-                if (strcmp(tk->text, "maxFutureSeconds") == 0)
-                    ok = rs_seconds(problems, file, tv, tk->text, &rs->future_us) && ok;
-                else if (strcmp(tk->text, "maxAgeSeconds") == 0)
-                    ok = rs_seconds(problems, file, tv, tk->text, &rs->max_age_us) && ok;
-                else
-                    ok = rs_unknown_key(problems, file, tk, "'timestamp'", ts_keys, 2);
-            }
-        } else if (strcmp(key->text, "unknownEventType") == 0) {
-            if (v->kind == YNODE_SCALAR && v->stype == YSCALAR_STRING &&
-                strcmp(v->text, "reject") == 0)
-                rs->unknown = RULESET_UNKNOWN_REJECT;
-            else if (v->kind == YNODE_SCALAR && v->stype == YSCALAR_STRING &&
-                     strcmp(v->text, "accept") == 0)
-                rs->unknown = RULESET_UNKNOWN_ACCEPT;
-            else
-                ok = rs_problem(problems, file, v, "'unknownEventType' expects reject or accept");
-        } else {
-            ok = rs_unknown_key(problems, file, key, "the envelope file", keys,
-                                sizeof(keys) / sizeof(keys[0]));
-        }
-    }
-    return ok;
-}
-
-/* Checks that a rule's category or name would pass the envelope, so that a
- * rule no event can ever reach is refused at load time. */
-static bool rs_check_envelope_value(const struct ruleset *rs, enum envelope_field f,
-                                    const struct ynode *v, const char *file,
-                                    struct rule_problems *problems)
-{
-    struct event_verdict verdict;
-    struct vctx ctx;
-    bool ok = true;
-    struct json_object *str = json_object_new_string_len(v->text, (int)v->len);
-    if (str == NULL)
-        return rs_problem(problems, file, v, "out of memory");
-    memset(&verdict, 0, sizeof(verdict));
-    memset(&ctx, 0, sizeof(ctx));
-    verdict.ok = true;
-    ctx.verdict = &verdict;
-    schema_validate(rs->envelope[f], str, &ctx);
-    if (verdict.error_count > 0)
-        ok = rs_problem(problems, file, v, "%s '%s' can never pass the envelope limits: %s (%s)",
-                        rs_envelope_fields[f], v->text, verdict.errors[0].message,
-                        verdict.errors[0].code);
-    else if (ctx.oom)
-        ok = rs_problem(problems, file, v, "out of memory");
-    json_object_put(str);
-    event_verdict_clear(&verdict);
-    return ok;
-}
-
 /* Compiles one rule file into *r. Returns false with problems recorded. */
 static bool rs_compile_rule(const struct ruleset *rs, const struct ynode *root, const char *file,
                             struct rule *r, struct rule_problems *problems)
@@ -418,17 +211,17 @@ static bool rs_compile_rule(const struct ruleset *rs, const struct ynode *root, 
     bool ok = true;
 
     if (root->kind != YNODE_MAPPING)
-        return rs_problem(problems, file, root,
-                          "a rule file must be a mapping with category, name, description "
-                          "and data, not a %s",
-                          ynode_type_name(root));
+        return ynode_problem(problems, file, root,
+                             "a rule file must be a mapping with category, name, description "
+                             "and data, not a %s",
+                             ynode_type_name(root));
     for (size_t k = 0; k + 1 < root->count; k += 2) {
         const struct ynode *key = root->items[k], *v = root->items[k + 1];
         if (strcmp(key->text, "category") == 0 || strcmp(key->text, "name") == 0 ||
             strcmp(key->text, "description") == 0) {
             if (v->kind != YNODE_SCALAR || v->stype != YSCALAR_STRING) {
-                ok = rs_problem(problems, file, v, "'%s' expects a string, not a %s", key->text,
-                                ynode_type_name(v));
+                ok = ynode_problem(problems, file, v, "'%s' expects a string, not a %s", key->text,
+                                   ynode_type_name(v));
                 continue;
             }
             if (key->text[0] == 'c')
@@ -436,30 +229,30 @@ static bool rs_compile_rule(const struct ruleset *rs, const struct ynode *root, 
             else if (key->text[0] == 'n')
                 name = v;
             else if ((r->description = strdup(v->text)) == NULL)
-                ok = rs_problem(problems, file, v, "out of memory");
+                ok = ynode_problem(problems, file, v, "out of memory");
         } else if (strcmp(key->text, "data") == 0) {
             data = v;
         } else {
-            ok = rs_unknown_key(problems, file, key, "a rule file", keys, 4);
+            ok = ynode_unknown_key(problems, file, key, "a rule file", keys, 4);
         }
     }
     if (category == NULL)
-        ok = rs_problem(problems, file, root, "the rule has no 'category'");
+        ok = ynode_problem(problems, file, root, "the rule has no 'category'");
     else
-        ok = rs_check_envelope_value(rs, ENVELOPE_CATEGORY, category, file, problems) && ok;
+        ok = envelope_check_value(&rs->envelope, ENVELOPE_CATEGORY, category, file, problems) && ok;
     if (name == NULL)
-        ok = rs_problem(problems, file, root, "the rule has no 'name'");
+        ok = ynode_problem(problems, file, root, "the rule has no 'name'");
     else
-        ok = rs_check_envelope_value(rs, ENVELOPE_NAME, name, file, problems) && ok;
+        ok = envelope_check_value(&rs->envelope, ENVELOPE_NAME, name, file, problems) && ok;
     if (data == NULL) {
-        ok = rs_problem(problems, file, root, "the rule has no 'data' schema");
+        ok = ynode_problem(problems, file, root, "the rule has no 'data' schema");
     } else {
         r->data = schema_compile(data, &ld);
         if (r->data == NULL)
             ok = false;
         else if (schema_types(r->data) != 0 && !(schema_types(r->data) & SCHEMA_T_OBJECT))
-            ok = rs_problem(problems, file, data,
-                            "'data' is always an object; its 'type' must allow object");
+            ok = ynode_problem(problems, file, data,
+                               "'data' is always an object; its 'type' must allow object");
     }
     if (!ok)
         return false;
@@ -471,7 +264,7 @@ static bool rs_compile_rule(const struct ruleset *rs, const struct ynode *root, 
     r->line = name->line;
     r->column = name->column;
     if (r->category == NULL || r->name == NULL || r->file == NULL)
-        return rs_problem(problems, file, root, "out of memory");
+        return ynode_problem(problems, file, root, "out of memory");
     return true;
 }
 
@@ -553,25 +346,17 @@ static struct ruleset *rs_load(struct rs_file *files, size_t count, struct rule_
     }
 
     /* Envelope: built-in defaults, then the envelope file over them. */
-    rs->unknown = RULESET_UNKNOWN_REJECT;
-    root =
-        ytree_parse(rs_default_envelope, sizeof(rs_default_envelope) - 1, "<built-in>", problems);
-    if (root == NULL || !rs_apply_envelope(rs, root, "<built-in>", problems))
+    if (!envelope_load_defaults(&rs->envelope, problems))
         ok = false;
-    ytree_free(root);
-    root = NULL;
     for (size_t i = 0; i < count; i++) {
         if (strcmp(files[i].name, RULESET_ENVELOPE_FILE) != 0)
             continue;
         root = ytree_parse(files[i].text, files[i].len, files[i].display, problems);
-        if (root == NULL || !rs_apply_envelope(rs, root, files[i].display, problems))
+        if (root == NULL || !envelope_apply(&rs->envelope, root, files[i].display, problems))
             ok = false;
         ytree_free(root);
         root = NULL;
     }
-    for (size_t f = 0; f < ENVELOPE_FIELD_COUNT; f++)
-        if (rs->envelope[f] == NULL)
-            ok = false; /* the built-in envelope failed: already reported */
     if (!ok)
         goto fail; /* rules are checked against the envelope: it must be sound */
 

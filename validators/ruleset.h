@@ -30,39 +30,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "validators/envelope.h"
+#include "validators/problems.h"
+
 /* Name of the envelope defaults file inside a rules folder. */
 #define RULESET_ENVELOPE_FILE "_envelope.yaml"
 /* Largest rule file accepted, in bytes. */
 #define RULESET_MAX_FILE_SIZE (1024 * 1024)
 /* Most files in one folder. */
 #define RULESET_MAX_FILES 10000
-/* Problems recorded per load; one more entry says that the rest were cut. */
-#define RULESET_MAX_PROBLEMS 200
-
-/* One load problem. line and column are 1-based; 0 when they do not apply
- * (for example an unreadable file). Print as "file:line:column: message". */
-struct rule_problem {
-    char *file;
-    int line;
-    int column;
-    char *message;
-};
-
-/* A growable list of problems; zero-initialise before first use. */
-struct rule_problems {
-    size_t count;
-    struct rule_problem *items;
-};
-
-/* Frees every problem and empties the list (the struct itself is the
- * caller's). NULL-safe. */
-void rule_problems_clear(struct rule_problems *problems);
-
-/* Appends a problem built from fmt. Returns false when out of memory or when
- * problems is NULL (nothing recorded then). Once RULESET_MAX_PROBLEMS are
- * recorded, adds one "too many problems" entry and ignores the rest. */
-bool rule_problems_add(struct rule_problems *problems, const char *file, int line, int column,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* One in-memory file for ruleset_load_texts. */
 struct rule_text {
@@ -73,29 +49,6 @@ struct rule_text {
 
 struct ruleset;
 struct rule;
-
-/* Policy for events whose category + name has no rule. */
-enum ruleset_unknown_policy {
-    RULESET_UNKNOWN_REJECT, /* error unknown_event_type (the default) */
-    RULESET_UNKNOWN_ACCEPT, /* data accepted unvalidated (still an object) */
-};
-
-/* Envelope string fields with configurable limits. */
-enum envelope_field {
-    ENVELOPE_SESSION_ID,
-    ENVELOPE_CATEGORY,
-    ENVELOPE_NAME,
-    ENVELOPE_FIELD_COUNT,
-};
-
-/* Limits of one envelope string field; -1 means no limit, NULL no pattern
- * or format. Strings are owned by the rule set. */
-struct envelope_limits {
-    int64_t min_length;
-    int64_t max_length;
-    const char *pattern;
-    const char *format;
-};
 
 /* Loads every rule file of dir (see the folder conventions above). Returns
  * a new set (caller owns; ruleset_free), or NULL when anything is wrong,
@@ -148,5 +101,11 @@ int64_t ruleset_max_age_us(const struct ruleset *rs);
 
 /* Returns the policy for events with no rule. */
 enum ruleset_unknown_policy ruleset_unknown_policy(const struct ruleset *rs);
+
+/* Internal to validators/: the compiled schemas of a rule's data and of an
+ * envelope field, owned by the set. */
+struct schema;
+const struct schema *rule_data_schema(const struct rule *r);
+const struct schema *ruleset_envelope_schema(const struct ruleset *rs, enum envelope_field f);
 
 #endif

@@ -1,10 +1,12 @@
 /* schema.h - compiled payload schemas and the validation walk (internal).
  *
- * schema_compile turns the YAML of a rule's `data` (a JSON Schema subset)
- * into a tree of struct schema with every keyword checked, regexes compiled
- * and JIT-compiled, property names sorted. schema_validate walks a json-c
+ * schema_compile (schema_compile.c) turns the YAML of a rule's `data` (a
+ * JSON Schema subset) into a tree of struct schema with every keyword
+ * checked, regexes compiled and JIT-compiled, property names sorted.
+ * schema_validate (schema_validate.c, the request path) walks a json-c
  * value along it, recording errors into an event_verdict through a vctx
- * that tracks the JSON pointer of the current value without allocating.
+ * (verdict.h) that tracks the JSON pointer of the current value without
+ * allocating. The tree's layout is private to the two (schema_int.h).
  */
 #ifndef EYE_VALIDATORS_SCHEMA_H
 #define EYE_VALIDATORS_SCHEMA_H
@@ -15,8 +17,8 @@
 
 #include <json-c/json.h>
 
-#include "validators/event.h"
-#include "validators/ruleset.h"
+#include "validators/problems.h"
+#include "validators/verdict.h"
 #include "validators/yamltree.h"
 
 /* Deepest nesting of schemas (properties/items/additionalProperties). */
@@ -56,51 +58,10 @@ unsigned schema_types(const struct schema *s);
  * types other than string (the caller reports that). */
 bool schema_force_string(struct schema *s);
 
-/* Fills *out with s's string limits (see struct envelope_limits). */
-void schema_string_limits(const struct schema *s, struct envelope_limits *out);
-
-/* Returns the compiled data schema of a rule (owned by the rule set). */
-const struct schema *rule_data_schema(const struct rule *r);
-
-/* Returns the compiled schema of an envelope field (owned by the set). */
-const struct schema *ruleset_envelope_schema(const struct ruleset *rs, enum envelope_field f);
-
-/* One step of a JSON pointer: a member name or an array index. */
-struct vseg {
-    const char *key; /* NULL for an index */
-    size_t key_len;  /* SIZE_MAX: NUL-terminated, measured only if needed */
-    size_t index;
-};
-
-/* Validation state for one event. */
-struct vctx {
-    struct event_verdict *verdict;
-    bool all_errors;
-    bool stop; /* first error recorded in first-error mode, or out of memory */
-    bool oom;
-    size_t failures; /* every failed check, recorded or not (see vctx_error) */
-    size_t depth;
-    struct vseg path[SCHEMA_MAX_DEPTH + 4];
-};
-
-/* Pushes a member name onto the pointer path (name must outlive the pop);
- * key_len SIZE_MAX means NUL-terminated, measured only for an error. */
-void vctx_push_key(struct vctx *ctx, const char *key, size_t key_len);
-
-/* Pushes an array index onto the pointer path. */
-void vctx_push_index(struct vctx *ctx, size_t index);
-
-/* Pops the last segment. */
-void vctx_pop(struct vctx *ctx);
-
-/* Counts a failed check (ctx->failures) and marks the verdict not ok; unless
- * ctx->stop is already set, records an error with code at the current path
- * into ctx->verdict. Returns true when validation should go on, false when
- * it must stop (first-error mode, error limit, or out of memory: ctx->oom).
- * Callers may keep checking after a false return to learn whether a value
- * is valid (failures unchanged); nothing more is recorded then. */
-bool vctx_error(struct vctx *ctx, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Writes s's string limits: -1 for an absent length bound, NULL for no
+ * pattern or format; the strings are owned by s. */
+void schema_string_limits(const struct schema *s, int64_t *min_length, int64_t *max_length,
+                          const char **pattern, const char **format);
 
 /* Validates value (NULL is JSON null) against s, recording errors in ctx.
  * Returns false when ctx says to stop, true otherwise (valid or not). */

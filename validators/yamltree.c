@@ -10,6 +10,8 @@
 
 #include "validators/yamltree.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -392,4 +394,27 @@ const char *ynode_suggest(const char *word, const char *const *candidates, size_
         }
     }
     return best;
+}
+
+bool ynode_problem(struct rule_problems *problems, const char *file, const struct ynode *at,
+                   const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    rule_problems_add(problems, file, at != NULL ? at->line : 1, at != NULL ? at->column : 1, "%s",
+                      msg);
+    return false;
+}
+
+bool ynode_unknown_key(struct rule_problems *problems, const char *file, const struct ynode *key,
+                       const char *where, const char *const *known, size_t n)
+{
+    const char *hint = ynode_suggest(key->text, known, n);
+    if (hint != NULL)
+        return ynode_problem(problems, file, key, "unknown key '%s' in %s (did you mean '%s'?)",
+                             key->text, where, hint);
+    return ynode_problem(problems, file, key, "unknown key '%s' in %s", key->text, where);
 }

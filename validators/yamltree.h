@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "validators/ruleset.h"
+#include "validators/problems.h"
 
 /* Deepest nesting of sequences and mappings accepted in one file. */
 #define YTREE_MAX_DEPTH 64
@@ -75,5 +75,17 @@ const char *ynode_suggest(const char *word, const char *const *candidates, size_
 
 /* Returns the value of key in a mapping node, or NULL (also for non-maps). */
 const struct ynode *ynode_map_get(const struct ynode *map, const char *key);
+
+/* Records a problem of file at node at (at 1:1 when at is NULL), the message
+ * cut to 1023 bytes. Always returns false, so that `return ynode_problem(...)`
+ * reports and fails in one step. */
+bool ynode_problem(struct rule_problems *problems, const char *file, const struct ynode *at,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Records "unknown key 'K' in WHERE" at the mapping key node key, with a
+ * "did you mean" hint when one of the n known keys is close. Always returns
+ * false. */
+bool ynode_unknown_key(struct rule_problems *problems, const char *file, const struct ynode *key,
+                       const char *where, const char *const *known, size_t n);
 
 #endif
