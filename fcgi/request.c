@@ -151,8 +151,7 @@ void request_reply_error(struct request *r, int status, const char *extra_header
         return;
     }
     json_object_object_add(err, "code", json_object_new_string(code));
-    json_object_object_add(err, "pointer",
-                           pointer != NULL ? json_object_new_string(pointer) : NULL);
+    json_object_object_add(err, "pointer", json_object_new_string(pointer != NULL ? pointer : ""));
     json_object_object_add(err, "message", json_object_new_string(message));
     json_object_object_add(body, "error", err);
     request_reply_json(r, status, extra_headers, body);

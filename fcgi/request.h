@@ -54,7 +54,8 @@ void request_reply_json(struct request *r, int status, const char *extra_headers
                         struct json_object *body);
 
 /* Sends {"error": {"code": code, "pointer": pointer, "message": message}}.
- * pointer may be NULL when no value is to blame. */
+ * pointer is always a string in the answer: NULL sends "" (no single value
+ * is to blame). */
 void request_reply_error(struct request *r, int status, const char *extra_headers, const char *code,
                          const char *pointer, const char *message);
 

@@ -4,6 +4,7 @@ INTEGRATION_TESTS = \
 	tests/integration/backpressure.sh \
 	tests/integration/client.sh \
 	tests/integration/analyst.sh \
+	tests/integration/answers.sh \
 	tests/integration/commit.sh \
 	tests/integration/foundation.sh \
 	tests/integration/ingest.sh \
