@@ -5,6 +5,7 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/auth.c fcgi/auth.h \
 	fcgi/commit.c fcgi/commit.h \
 	fcgi/dbconn.c fcgi/dbconn.h \
+	fcgi/health.c fcgi/health.h \
 	fcgi/ingest.c fcgi/ingest.h \
 	fcgi/queue.c fcgi/queue.h \
 	fcgi/queue_watch.c fcgi/queue_watch.h \

@@ -2,7 +2,7 @@
 # answers.sh - how eye.fcgi answers, whatever route refuses: one error shape
 # ({"error": {"code", "pointer", "message"}}, pointer always a string, ""
 # when no single value is to blame) from the router, auth, ingest and the
-# read API.
+# read API; the health endpoint.
 . "$EYE_SRCDIR/tests/lib/harness.sh"
 harness_start
 KEY=$(new_app shop); RKEY=$(new_app reader --read)
@@ -38,5 +38,11 @@ not an event|POST|/v1/events|KEY|[]|400|empty_batch|
 unknown read parameter|GET|/v1/events?colour=red|RKEY|none|400|unknown_parameter|colour
 bad read parameter|GET|/v1/events?limit=0|RKEY|none|400|invalid_parameter|limit
 CASES
+
+# --- the health endpoint ----------------------------------------------------------
+http GET /v1/health
+is "$(json_get "$HTTP_BODY" '[.status, .database, (.rules_version | length), .event_types] | map(tostring) | join(" ")')" \
+  "ok up 16 3" "GET /v1/health: ok, database up, the rule-set version, 3 event types"
+like "$(json_get "$HTTP_BODY" .queue_depth)" '^[0-9]+$' "health shows the queue depth"
 
 harness_finish
