@@ -2,10 +2,12 @@
 # answers.sh - how eye.fcgi answers, whatever route refuses: one error shape
 # ({"error": {"code", "pointer", "message"}}, pointer always a string, ""
 # when no single value is to blame) from the router, auth, ingest and the
-# read API; the health endpoint.
+# read API; the Authorization header's grammar (exactly one key after
+# "Bearer "); the health endpoint.
 . "$EYE_SRCDIR/tests/lib/harness.sh"
 harness_start
 KEY=$(new_app shop); RKEY=$(new_app reader --read)
+EV='{"session_id":"s1","category":"page interaction","name":"pageview","data":{"host":"a.example.com","path":"/"},"timestamp":"2024-05-01 10:00:00"}'
 # shape BODY: "code|type of pointer|pointer|members of error" of an error body.
 shape() { json_get "$1" '[.error.code, (.error.pointer | type), .error.pointer, (.error | keys | join(","))] | join("|")'; }
 
@@ -38,6 +40,29 @@ not an event|POST|/v1/events|KEY|[]|400|empty_batch|
 unknown read parameter|GET|/v1/events?colour=red|RKEY|none|400|unknown_parameter|colour
 bad read parameter|GET|/v1/events?limit=0|RKEY|none|400|invalid_parameter|limit
 CASES
+
+# --- Authorization: exactly one key after "Bearer " -------------------------------
+# label|header (KEY stands for the write key)|status|code
+TAB=$'\t'
+while IFS='|' read -r label hdr status code; do
+  hdr=${hdr//KEY/$KEY}; hdr=${hdr//<TAB>/$TAB}
+  http POST /v1/events -H "Authorization: $hdr" -H 'Content-Type: application/json' --data-binary "$EV"
+  is "$HTTP_STATUS|$(json_get "$HTTP_BODY" '.error.code // "-"')" "$status|$code" "Authorization: $label: $status $code"
+done <<'CASES'
+Bearer KEY|Bearer KEY|202|-
+the scheme in any case|bEARER KEY|202|-
+blanks around the key|Bearer    KEY   |202|-
+a tab after the key|Bearer KEY<TAB>|202|-
+a trailing token|Bearer KEY junk|401|invalid_key
+a trailing token after a tab|Bearer KEY<TAB>junk|401|invalid_key
+the key twice|Bearer KEY KEY|401|invalid_key
+text glued to the key|Bearer KEYjunk|401|invalid_key
+another scheme|Basic KEY|401|missing_key
+CASES
+http GET /v1/events -H "Authorization: Bearer $RKEY junk"
+is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "401|invalid_key" "a read key with a trailing token: 401 invalid_key"
+http GET /v1/events -H "Authorization: Bearer  $RKEY "
+is "$HTTP_STATUS" 200 "a read key with blanks around it: 200"
 
 # --- the health endpoint ----------------------------------------------------------
 http GET /v1/health
