@@ -9,7 +9,7 @@
  * so the next page starts right after it whatever was inserted meanwhile.
  *
  * A page (at most 1001 rows) is fetched whole by the client library, then
- * written row by row; limit + 1 rows are read to know whether a next page
+ * written row by row through request_stream_*; limit + 1 rows are read to know whether a next page
  * exists. Once the 200 has gone out a failing fetch can only cut the body
  * short (logged).
  */
@@ -291,11 +291,6 @@ static struct json_object *read_raw_json(const char *text)
     return o;
 }
 
-static void read_put(struct request *r, const char *s, size_t n)
-{
-    FCGX_PutStr(s, (int)n, r->fcgx->out);
-}
-
 /* Executes stmt with params and streams its rows. Each row's columns are
  * turned into a JSON object by to_json; key_of gives the row's cursor. */
 typedef struct json_object *(*read_row_fn)(struct read_row *row, MYSQL_STMT *stmt, int64_t *time_us,
@@ -323,18 +318,18 @@ static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, M
         read_row_free(&row);
         return;
     }
-    r->answered = true;
-    char head[256];
-    int hn = snprintf(head, sizeof(head),
-                      "Status: 200 OK\r\nContent-Type: %s\r\nCache-Control: no-store\r\n\r\n",
-                      p->ndjson ? "application/x-ndjson" : "application/json");
-    read_put(r, head, (size_t)hn);
+    if (!request_stream_begin(r, 200, p->ndjson ? "application/x-ndjson" : "application/json",
+                              NULL)) {
+        mysql_stmt_free_result(stmt);
+        read_row_free(&row);
+        return;
+    }
     if (!p->ndjson && list_key != NULL) {
         char open[64];
         int on = snprintf(open, sizeof(open), "{\"%s\":[", list_key);
-        read_put(r, open, (size_t)on);
+        request_stream_write(r, open, (size_t)on);
     } else if (!p->ndjson) {
-        read_put(r, "[", 1);
+        request_stream_write(r, "[", 1);
     }
 
     long long sent = 0;
@@ -356,10 +351,10 @@ static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, M
         const char *text = json_object_to_json_string_length(
             o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
         if (!p->ndjson && sent > 0)
-            read_put(r, ",", 1);
-        read_put(r, text, n);
+            request_stream_write(r, ",", 1);
+        request_stream_write(r, text, n);
         if (p->ndjson)
-            read_put(r, "\n", 1);
+            request_stream_write(r, "\n", 1);
         json_object_put(o);
         sent++;
         last_us = t;
@@ -385,7 +380,7 @@ static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, M
         tn = snprintf(tail, sizeof(tail), "]\n");
     }
     if (tn > 0)
-        read_put(r, tail, (size_t)tn);
+        request_stream_write(r, tail, (size_t)tn);
     read_row_free(&row);
 }
 

@@ -3,11 +3,14 @@
  * Bodies are read only after CONTENT_LENGTH has been checked against the
  * limit, into a buffer the worker allocated once, so a request costs no
  * allocation for its body and an oversized one costs no reading at all.
+ * Every status line and header block is written by request_put_head, the
+ * one place that enforces "answered once".
  */
 #include "autoconfig.h"
 
 #include "fcgi/request.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,32 +109,69 @@ const char *request_status_text(int status)
     }
 }
 
-void request_reply_json(struct request *r, int status, const char *extra_headers,
-                        struct json_object *body)
+/* Writes the status line and the headers; content_length < 0 leaves
+ * Content-Length out (a streamed body). Returns false, sending nothing, when
+ * the request was answered already or the headers do not fit (logged). */
+static bool request_put_head(struct request *r, int status, const char *content_type,
+                             long long content_length, const char *extra_headers)
 {
     if (r->answered) {
         log_error("%s %s: second answer (%d) suppressed; the status already went out", r->method,
                   r->path, status);
-        return;
+        return false;
     }
-    r->answered = true;
-    size_t len = 0;
-    const char *text = json_object_to_json_string_length(
-        body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    char length[48] = "";
+    if (content_length >= 0)
+        snprintf(length, sizeof(length), "Content-Length: %lld\r\n", content_length);
     /* libfcgi's own printf knows few conversions (no %zu): format here. */
     char head[1024];
     int n = snprintf(head, sizeof(head),
-                     "Status: %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\n%s\r\n",
-                     status, request_status_text(status), len + 1,
+                     "Status: %d %s\r\nContent-Type: %s\r\n%sCache-Control: no-store\r\n%s\r\n",
+                     status, request_status_text(status), content_type, length,
                      extra_headers != NULL ? extra_headers : "");
     if (n < 0 || (size_t)n >= sizeof(head)) {
         log_error("%s %s: response headers too long", r->method, r->path);
-        return;
+        return false;
     }
+    r->answered = true;
     FCGX_PutStr(head, n, r->fcgx->out);
+    return true;
+}
+
+void request_reply_json(struct request *r, int status, const char *extra_headers,
+                        struct json_object *body)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (!request_put_head(r, status, "application/json", (long long)len + 1, extra_headers))
+        return;
     FCGX_PutStr(text, (int)len, r->fcgx->out);
     FCGX_PutChar('\n', r->fcgx->out);
+}
+
+bool request_stream_begin(struct request *r, int status, const char *content_type,
+                          const char *extra_headers)
+{
+    if (!request_put_head(r, status, content_type, -1, extra_headers))
+        return false;
+    r->streaming = true;
+    return true;
+}
+
+void request_stream_write(struct request *r, const char *buf, size_t len)
+{
+    if (!r->streaming) {
+        log_error("%s %s: body written without request_stream_begin; dropped", r->method, r->path);
+        return;
+    }
+    while (len > 0) {
+        int n = len > INT_MAX ? INT_MAX : (int)len;
+        if (FCGX_PutStr(buf, n, r->fcgx->out) != n)
+            return; /* the client went away: nothing more can reach it */
+        buf += n;
+        len -= (size_t)n;
+    }
 }
 
 void request_reply_error(struct request *r, int status, const char *extra_headers, const char *code,

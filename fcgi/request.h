@@ -2,9 +2,11 @@
  *
  * A request is owned by the worker thread that accepted it. Strings from
  * FCGX_GetParam die at the next accept, so nothing here outlives the
- * request. Answers go out through request_reply*: the first call writes the
- * status line and headers; a second call is a programming error and is
- * logged, never sent, because a status that went out cannot be changed.
+ * request. Every answer goes out through this module: request_reply* for
+ * a whole document, request_stream_begin + request_stream_write for one
+ * written piece by piece. The first call writes the status line and
+ * headers; a second one is a programming error and is logged, never sent,
+ * because a status that went out cannot be changed.
  */
 #ifndef EYE_FCGI_REQUEST_H
 #define EYE_FCGI_REQUEST_H
@@ -23,7 +25,8 @@ struct request {
     int64_t received_us; /* when the request was accepted, µs since the epoch (UTC) */
     char *body;          /* the worker's body buffer; valid after request_read_body */
     size_t body_len;
-    bool answered;
+    bool answered;  /* the status line went out */
+    bool streaming; /* ... through request_stream_begin: the body may follow */
 };
 
 /* Outcome of reading a body, mapped to HTTP by the caller. */
@@ -63,6 +66,18 @@ void request_reply_error(struct request *r, int status, const char *extra_header
  * answer whenever the database cannot serve the request now. */
 void request_reply_unavailable(struct request *r, int64_t retry_after, const char *code,
                                const char *message);
+
+/* Starts an answer whose body is written piece by piece (no
+ * Content-Length): sends the status line, Content-Type and the extra header
+ * lines (each ending in "\r\n", may be NULL). Returns false, sending
+ * nothing, when the request was already answered or the headers do not
+ * fit (logged). */
+bool request_stream_begin(struct request *r, int status, const char *content_type,
+                          const char *extra_headers);
+
+/* Writes len bytes of the body begun by request_stream_begin. Without it
+ * nothing is written (logged): the status line must come first. */
+void request_stream_write(struct request *r, const char *buf, size_t len);
 
 /* Reason phrase for an HTTP status ("Accepted" for 202). */
 const char *request_status_text(int status);

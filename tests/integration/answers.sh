@@ -3,11 +3,14 @@
 # ({"error": {"code", "pointer", "message"}}, pointer always a string, ""
 # when no single value is to blame) from the router, auth, ingest and the
 # read API; the Authorization header's grammar (exactly one key after
-# "Bearer "); the health endpoint.
+# "Bearer "); the headers of whole and of streamed answers; the health
+# endpoint.
 . "$EYE_SRCDIR/tests/lib/harness.sh"
 harness_start
 KEY=$(new_app shop); RKEY=$(new_app reader --read)
+HDRS=$STACK_DIR/headers
 EV='{"session_id":"s1","category":"page interaction","name":"pageview","data":{"host":"a.example.com","path":"/"},"timestamp":"2024-05-01 10:00:00"}'
+header() { grep -i "^$1:" "$HDRS" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
 # shape BODY: "code|type of pointer|pointer|members of error" of an error body.
 shape() { json_get "$1" '[.error.code, (.error.pointer | type), .error.pointer, (.error | keys | join(","))] | join("|")'; }
 
@@ -63,6 +66,20 @@ http GET /v1/events -H "Authorization: Bearer $RKEY junk"
 is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "401|invalid_key" "a read key with a trailing token: 401 invalid_key"
 http GET /v1/events -H "Authorization: Bearer  $RKEY "
 is "$HTTP_STATUS" 200 "a read key with blanks around it: 200"
+
+# --- headers of whole and of streamed answers ------------------------------------
+"$EYE_BUILDDIR/spool/eye-spool" --config "$STACK_CONFIG" --once 2>/dev/null
+http GET /v1/health -D "$HDRS"
+is "$HTTP_STATUS|$(header Content-Type)|$(header Cache-Control)" "200|application/json|no-store" \
+  "a whole answer: status, JSON, no-store"
+got=$(curl -s -m 10 -D "$HDRS" -o /dev/null -w '%{size_download}' "$BASE/v1/health")
+is "$(header Content-Length)" "$got" "a whole answer carries its Content-Length"
+http GET /v1/events -D "$HDRS" -H "Authorization: Bearer $RKEY"
+is "$HTTP_STATUS|$(header Content-Type)|$(header Cache-Control)|$(json_get "$HTTP_BODY" '.events | length')" \
+  "200|application/json|no-store|4" "a streamed answer: 200, JSON, no-store, the rows"
+http GET /v1/events -D "$HDRS" -H "Authorization: Bearer $RKEY" -H 'Accept: application/x-ndjson'
+is "$HTTP_STATUS|$(header Content-Type)" "200|application/x-ndjson" "a streamed NDJSON answer"
+is "$(grep -ci '^Status:' "$HDRS")" 0 "no Status header leaks to the client"
 
 # --- the health endpoint ----------------------------------------------------------
 http GET /v1/health
