@@ -10,6 +10,7 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/queue.c fcgi/queue.h \
 	fcgi/queue_watch.c fcgi/queue_watch.h \
 	fcgi/read.c fcgi/read.h \
+	fcgi/read_params.c fcgi/read_params.h \
 	fcgi/request.c fcgi/request.h \
 	fcgi/router.c fcgi/router.h \
 	fcgi/rules_live.c fcgi/rules_live.h \

@@ -9,8 +9,8 @@
  * timeline by its sequence number; errors by receive time then id) and paged
  * by an opaque keyset cursor (`after`, returned as `next`), never OFFSET.
  * Rows are written to the client one by one, never built as one document:
- * JSON by default,
- * NDJSON with Accept: application/x-ndjson. See README "Reading events".
+ * JSON by default, NDJSON with Accept: application/x-ndjson. See README
+ * "The read API".
  */
 #ifndef EYE_FCGI_READ_H
 #define EYE_FCGI_READ_H
@@ -20,13 +20,9 @@
 
 enum read_route { READ_EVENTS, READ_TIMELINE, READ_ERRORS, READ_PROTOTYPE };
 
-/* Answers an authorized GET on route; session_id is the decoded path part
- * of READ_TIMELINE (NULL otherwise). */
+/* Answers an authorized GET on route (always, once); session_id is the
+ * decoded path part of READ_TIMELINE (NULL otherwise). */
 void read_handle(struct worker *w, struct request *r, enum read_route route,
                  const char *session_id);
-
-/* Decodes %XX escapes (and '+' as a space when plus_is_space) of s in place.
- * Returns false on a malformed escape or a decoded NUL. */
-bool read_url_decode(char *s, bool plus_is_space);
 
 #endif

@@ -4,7 +4,9 @@
  * limit, into a buffer the worker allocated once, so a request costs no
  * allocation for its body and an oversized one costs no reading at all.
  * Every status line and header block is written by request_put_head, the
- * one place that enforces "answered once".
+ * one place that enforces "answered once". URL decoding and the splitting
+ * of query strings live here too, for every handler that takes text from
+ * the URL.
  */
 #include "autoconfig.h"
 
@@ -204,4 +206,75 @@ void request_reply_unavailable(struct request *r, int64_t retry_after, const cha
     char headers[64];
     snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n", (long long)retry_after);
     request_reply_error(r, 503, headers, code, NULL, message);
+}
+
+/* Value of the hex digit c, or -1. */
+static int request_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool request_url_decode(char *s, bool plus_is_space)
+{
+    char *out = s;
+    for (const char *in = s; *in != '\0'; in++) {
+        if (*in == '%') {
+            /* in[2] is read only when in[1] is a digit, so never past the NUL */
+            int hi = request_hex(in[1]);
+            int lo = hi < 0 ? -1 : request_hex(in[2]);
+            if (lo < 0 || (hi == 0 && lo == 0))
+                return false;
+            *out++ = (char)(hi << 4 | lo);
+            in += 2;
+        } else {
+            *out++ = plus_is_space && *in == '+' ? ' ' : *in;
+        }
+    }
+    *out = '\0';
+    return true;
+}
+
+bool request_query_next(const char *query, char *copy, size_t *pos, struct request_query_item *item)
+{
+    for (;;) {
+        char *pair = copy + *pos;
+        if (*pair == '\0')
+            return false;
+        size_t len = strcspn(pair, "&");
+        *pos += len + (pair[len] == '&');
+        pair[len] = '\0';
+        if (len == 0)
+            continue;
+        /* the same offset in query is the pair as sent */
+        const char *raw = query + (pair - copy);
+        char *value = strchr(pair, '=');
+        if (value != NULL)
+            *value++ = '\0';
+        else
+            value = pair + len;
+        item->name = pair;
+        item->value = value;
+        item->name_ok = request_url_decode(pair, true);
+        item->value_ok = request_url_decode(value, true);
+        if (!item->name_ok) {
+            size_t n = 0, raw_len = strcspn(raw, "=&");
+            for (size_t i = 0; i < raw_len && n + 4 <= sizeof(item->raw_name); i++) {
+                unsigned char c = (unsigned char)raw[i];
+                if (c > 0x20 && c < 0x7F)
+                    item->raw_name[n++] = (char)c;
+                else
+                    n += (size_t)snprintf(item->raw_name + n, sizeof(item->raw_name) - n, "%%%02X",
+                                          c);
+            }
+            item->raw_name[n] = '\0';
+            item->name = item->raw_name;
+        }
+        return true;
+    }
 }

@@ -79,6 +79,31 @@ bool request_stream_begin(struct request *r, int status, const char *content_typ
  * nothing is written (logged): the status line must come first. */
 void request_stream_write(struct request *r, const char *buf, size_t len);
 
+/* Decodes the %XX escapes of s in place (and '+' as a space when
+ * plus_is_space, as in a query string). Returns false when an escape is
+ * malformed ('%' not followed by two hex digits) or decodes to NUL; s then
+ * holds partly decoded bytes and must not be used. */
+bool request_url_decode(char *s, bool plus_is_space);
+
+/* One name=value pair of a query string, decoded. */
+struct request_query_item {
+    char *name;         /* decoded; when !name_ok, raw_name */
+    char *value;        /* decoded ("" without '='); not text when !value_ok */
+    bool name_ok;       /* the name decoded (see request_url_decode) */
+    bool value_ok;      /* the value did */
+    char raw_name[256]; /* when !name_ok: the name as sent, each byte outside
+                         * printable ASCII as %XX (valid UTF-8 to answer with),
+                         * cut past 250 bytes */
+};
+
+/* Takes the next pair of the query string query off copy, a writable copy
+ * of it (the same bytes), starting at *pos (0 for the first) and moving
+ * *pos past it; empty pairs ("a=1&&b=2") are skipped. The texts of *item
+ * point into copy (or into item) and live as long as they do. Returns false
+ * at the end of the query. */
+bool request_query_next(const char *query, char *copy, size_t *pos,
+                        struct request_query_item *item);
+
 /* Reason phrase for an HTTP status ("Accepted" for 202). */
 const char *request_status_text(int status);
 

@@ -68,7 +68,7 @@ static const char *router_timeline_id(const char *path, char *buf, size_t cap)
         return NULL;
     memcpy(buf, path + plen, len - plen - slen);
     buf[len - plen - slen] = '\0';
-    if (strchr(buf, '/') != NULL || !read_url_decode(buf, false) || *buf == '\0')
+    if (strchr(buf, '/') != NULL || !request_url_decode(buf, false) || *buf == '\0')
         return NULL;
     return buf;
 }
