@@ -17,7 +17,8 @@
  * know whether a next page exists. Once the 200 has gone out a failing
  * fetch can only cut the body short (logged).
  *
- * What a request asks for is parsed and checked by read_params.c first.
+ * What a request asks for is parsed and checked by read_params.c first:
+ * no text that is not valid UTF-8 ever reaches SQL.
  */
 #include "autoconfig.h"
 
@@ -513,11 +514,12 @@ static void read_list(struct worker *w, struct request *r, const struct read_par
     read_stream(w, r, stmt, in, q->cols, q->ncols, p, list_key);
 }
 
-void read_handle(struct worker *w, struct request *r, enum read_route route, const char *session_id)
+void read_handle(struct worker *w, struct request *r, enum read_route route,
+                 const char *session_raw)
 {
     char buf[READ_QUERY_MAX];
     struct read_params p;
-    if (!read_params_parse(r, route, buf, sizeof(buf), &p))
+    if (!read_params_parse(r, route, session_raw, buf, sizeof(buf), &p))
         return;
     switch (route) {
     case READ_EVENTS:
@@ -529,7 +531,6 @@ void read_handle(struct worker *w, struct request *r, enum read_route route, con
         read_list(w, r, &p, &read_events_list, NULL);
         break;
     case READ_TIMELINE:
-        p.session_id = session_id;
         read_list(w, r, &p, &read_timeline_list, "events");
         break;
     case READ_ERRORS:

@@ -20,9 +20,11 @@
 
 enum read_route { READ_EVENTS, READ_TIMELINE, READ_ERRORS, READ_PROTOTYPE };
 
-/* Answers an authorized GET on route (always, once); session_id is the
- * decoded path part of READ_TIMELINE (NULL otherwise). */
+/* Answers an authorized GET on route (always, once); session_raw is the
+ * {session_id} path segment of READ_TIMELINE as sent, still %-encoded
+ * (NULL otherwise). A parameter or segment that does not decode to UTF-8
+ * text is a 400 invalid_parameter naming it. */
 void read_handle(struct worker *w, struct request *r, enum read_route route,
-                 const char *session_id);
+                 const char *session_raw);
 
 #endif

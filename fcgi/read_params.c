@@ -17,7 +17,7 @@
 
 #include "lib/strparse.h"
 
-#define READ_BAD_TEXT "a malformed %-escape"
+#define READ_BAD_TEXT "a malformed %-escape, or not UTF-8 once decoded"
 
 /* Answers 400 code naming param. The message repeats the name, cut at a
  * character boundary when long, so that it stays valid UTF-8. */
@@ -138,10 +138,20 @@ static bool read_set(struct request *r, const struct read_known *k, const char *
     return true;
 }
 
-bool read_params_parse(struct request *r, enum read_route route, char *buf, size_t cap,
-                       struct read_params *p)
+bool read_params_parse(struct request *r, enum read_route route, const char *session_raw, char *buf,
+                       size_t cap, struct read_params *p)
 {
     memset(p, 0, sizeof(*p));
+    if (route == READ_TIMELINE) {
+        /* the path's segment: '+' is a plus there, not a space */
+        int n = snprintf(p->session_buf, sizeof(p->session_buf), "%s", session_raw);
+        if (n < 0 || (size_t)n >= sizeof(p->session_buf) ||
+            !request_url_decode(p->session_buf, false)) {
+            read_param_error(r, "invalid_parameter", "session_id", READ_BAD_TEXT);
+            return false;
+        }
+        p->session_id = p->session_buf;
+    }
     p->limit = route == READ_PROTOTYPE ? READ_MAX_LIMIT : READ_DEFAULT_LIMIT;
     /* The prototype answered a bare JSON array, never NDJSON. */
     const char *accept = request_param(r, "HTTP_ACCEPT");

@@ -1,9 +1,10 @@
 /* read_params.h - what a read API request asks for.
  *
- * The query string of a read route, decoded and checked into struct
- * read_params: known parameters only, each once, every escape well-formed
- * (request_url_decode), limits, cursors and time bounds parsed. Whatever is wrong is answered here
- * with 400 (or 414) and the parameter's name as pointer, so nothing unchecked reaches SQL.
+ * The query string (and a timeline's path segment) of a read route, decoded
+ * and checked into struct read_params: known parameters only, each once,
+ * every text strict UTF-8 (request_url_decode), limits, cursors and time
+ * bounds parsed. Whatever is wrong is answered here with 400 (or 414) and
+ * the parameter's name as pointer, so nothing unchecked reaches SQL.
  */
 #ifndef EYE_FCGI_READ_PARAMS_H
 #define EYE_FCGI_READ_PARAMS_H
@@ -31,13 +32,16 @@ struct read_params {
     unsigned long long after_id; /* cursor: id (or seq) of the last row sent */
     long long limit;
     bool ndjson;
+    char session_buf[512]; /* a timeline's decoded session id */
 };
 
-/* Parses r's query string for route into p. Returns true, or answers r (400 unknown_parameter /
- * invalid_parameter naming the parameter, 414 query_too_long) and returns false. buf (cap bytes)
- * holds the decoded texts and must outlive p. */
-bool read_params_parse(struct request *r, enum read_route route, char *buf, size_t cap,
-                       struct read_params *p);
+/* Parses r's query string for route into p, and for READ_TIMELINE the
+ * path segment session_raw (as sent, still %-encoded; NULL otherwise).
+ * Returns true, or answers r (400 unknown_parameter / invalid_parameter
+ * naming the parameter, 414 query_too_long) and returns false. buf (cap
+ * bytes) holds the decoded texts and must outlive p. */
+bool read_params_parse(struct request *r, enum read_route route, const char *session_raw, char *buf,
+                       size_t cap, struct read_params *p);
 
 /* Writes the cursor of a row at (time_us, id) into out: the opaque text
  * that `after` takes back (16 hex digits of the time, 16 of the id). */

@@ -28,14 +28,22 @@ bool request_init(struct request *r, FCGX_Request *fcgx)
     r->method = request_param(r, "REQUEST_METHOD");
     if (r->method == NULL)
         r->method = "";
-    r->query = request_param(r, "QUERY_STRING");
-    if (r->query == NULL)
-        r->query = "";
+    /* The query is taken from REQUEST_URI, the target as the client sent it
+     * (lighttpd and Apache alike): lighttpd's URL normalisation rewrites a
+     * malformed '%' in QUERY_STRING as "%25", so "?category=%zz" would pass
+     * as the literal text "%zz" instead of being refused. */
     const char *uri = request_param(r, "REQUEST_URI");
-    if (uri == NULL)
+    if (uri != NULL) {
+        const char *q = strchr(uri, '?');
+        r->query = q != NULL ? q + 1 : "";
+    } else {
+        r->query = request_param(r, "QUERY_STRING");
+        if (r->query == NULL)
+            r->query = "";
         uri = request_param(r, "SCRIPT_NAME");
-    if (uri == NULL)
-        uri = "/";
+        if (uri == NULL)
+            uri = "/";
+    }
     size_t len = strcspn(uri, "?");
     if (len >= sizeof(r->path))
         return false;
@@ -220,6 +228,43 @@ static int request_hex(char c)
     return -1;
 }
 
+/* True when the n bytes of s are strict UTF-8 (RFC 3629, table 3-7 of
+ * Unicode: the second byte's range excludes overlong forms, surrogates and
+ * code points above U+10FFFF). */
+static bool request_utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF; /* range of the second byte */
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return false;
+        }
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+        i += len;
+    }
+    return true;
+}
+
 bool request_url_decode(char *s, bool plus_is_space)
 {
     char *out = s;
@@ -237,7 +282,7 @@ bool request_url_decode(char *s, bool plus_is_space)
         }
     }
     *out = '\0';
-    return true;
+    return request_utf8_valid((const unsigned char *)s, (size_t)(out - s));
 }
 
 bool request_query_next(const char *query, char *copy, size_t *pos, struct request_query_item *item)

@@ -21,7 +21,7 @@ struct request {
     FCGX_Request *fcgx;
     const char *method;
     char path[1024];     /* REQUEST_URI without the query string, not decoded */
-    const char *query;   /* QUERY_STRING, "" when absent */
+    const char *query;   /* the query string as the client sent it, "" when absent */
     int64_t received_us; /* when the request was accepted, µs since the epoch (UTC) */
     char *body;          /* the worker's body buffer; valid after request_read_body */
     size_t body_len;
@@ -81,15 +81,17 @@ void request_stream_write(struct request *r, const char *buf, size_t len);
 
 /* Decodes the %XX escapes of s in place (and '+' as a space when
  * plus_is_space, as in a query string). Returns false when an escape is
- * malformed ('%' not followed by two hex digits) or decodes to NUL; s then
- * holds partly decoded bytes and must not be used. */
+ * malformed ('%' not followed by two hex digits), decodes to NUL, or the
+ * decoded text is not strict UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF, no truncated sequence); s then holds
+ * partly decoded bytes and must not be used. */
 bool request_url_decode(char *s, bool plus_is_space);
 
 /* One name=value pair of a query string, decoded. */
 struct request_query_item {
     char *name;         /* decoded; when !name_ok, raw_name */
     char *value;        /* decoded ("" without '='); not text when !value_ok */
-    bool name_ok;       /* the name decoded (see request_url_decode) */
+    bool name_ok;       /* the name decoded to text (see request_url_decode) */
     bool value_ok;      /* the value did */
     char raw_name[256]; /* when !name_ok: the name as sent, each byte outside
                          * printable ASCII as %XX (valid UTF-8 to answer with),

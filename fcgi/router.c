@@ -57,8 +57,9 @@ static bool router_authorize(struct worker *w, struct request *r, enum auth_scop
     return true;
 }
 
-/* Returns the decoded session id of /v1/sessions/{id}/events into buf, or
- * NULL when path is not that route. */
+/* Returns the session id of /v1/sessions/{id}/events, as sent (not
+ * decoded: the read API decodes and checks it like any parameter), copied
+ * into buf, or NULL when path is not that route. */
 static const char *router_timeline_id(const char *path, char *buf, size_t cap)
 {
     static const char prefix[] = "/v1/sessions/", suffix[] = "/events";
@@ -68,18 +69,18 @@ static const char *router_timeline_id(const char *path, char *buf, size_t cap)
         return NULL;
     memcpy(buf, path + plen, len - plen - slen);
     buf[len - plen - slen] = '\0';
-    if (strchr(buf, '/') != NULL || !request_url_decode(buf, false) || *buf == '\0')
+    if (strchr(buf, '/') != NULL)
         return NULL;
     return buf;
 }
 
 /* GET with a read key. */
 static void router_read(struct worker *w, struct request *r, enum read_route route,
-                        const char *session_id)
+                        const char *session_raw)
 {
     struct auth_identity who;
     if (router_authorize(w, r, AUTH_SCOPE_READ, &who))
-        read_handle(w, r, route, session_id);
+        read_handle(w, r, route, session_raw);
 }
 
 static void router_not_allowed(struct request *r, const char *allow)
