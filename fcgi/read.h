@@ -9,8 +9,9 @@
  * timeline by its sequence number; errors by receive time then id) and paged
  * by an opaque keyset cursor (`after`, returned as `next`), never OFFSET.
  * Rows are written to the client one by one, never built as one document:
- * JSON by default, NDJSON with Accept: application/x-ndjson. See README
- * "The read API".
+ * JSON by default, NDJSON with Accept: application/x-ndjson. `from` is
+ * inclusive and `to` exclusive; the prototype's date-from and date-to are
+ * both inclusive, as its Django __range was. See README "The read API".
  */
 #ifndef EYE_FCGI_READ_H
 #define EYE_FCGI_READ_H

@@ -55,11 +55,12 @@ static bool read_parse_cursor(const char *s, int64_t *time_us, unsigned long lon
 
 /* What a query parameter sets in struct read_params. */
 enum read_kind {
-    RK_TEXT,  /* a filter value, at offset text */
-    RK_LIMIT, /* 1 to READ_MAX_LIMIT */
-    RK_AFTER, /* a cursor from `next` */
-    RK_FROM,  /* lower bound, inclusive */
-    RK_TO,    /* upper bound, exclusive */
+    RK_TEXT,         /* a filter value, at offset text */
+    RK_LIMIT,        /* 1 to READ_MAX_LIMIT */
+    RK_AFTER,        /* a cursor from `next` */
+    RK_FROM,         /* lower bound, inclusive */
+    RK_TO,           /* upper bound, exclusive (the /v1 routes) */
+    RK_TO_INCLUSIVE, /* upper bound, inclusive (the prototype's date-to) */
 };
 
 #define R_(route) (1u << (route))
@@ -82,7 +83,7 @@ static const struct read_known {
     {"app", R_(READ_ERRORS), RK_TEXT, offsetof(struct read_params, app)},
     {"session", R_(READ_PROTOTYPE), RK_TEXT, offsetof(struct read_params, session_id)},
     {"date-from", R_(READ_PROTOTYPE), RK_FROM, 0},
-    {"date-to", R_(READ_PROTOTYPE), RK_TO, 0},
+    {"date-to", R_(READ_PROTOTYPE), RK_TO_INCLUSIVE, 0},
 };
 #define READ_NKNOWN (sizeof(read_known) / sizeof(read_known[0]))
 
@@ -113,6 +114,7 @@ static bool read_set(struct request *r, const struct read_known *k, const char *
         return true;
     case RK_FROM:
     case RK_TO:
+    case RK_TO_INCLUSIVE:
         break;
     }
     int64_t us;
@@ -132,7 +134,10 @@ static bool read_set(struct request *r, const struct read_known *k, const char *
         timestamp_format(us, p->from_buf);
         p->from = p->from_buf;
     } else {
-        timestamp_format(us, p->to_buf);
+        /* The prototype's range was inclusive (Django's __range: BETWEEN).
+         * Times are whole microseconds, so "<= t" is "< t + 1 µs", and
+         * both routes share one statement per filter combination. */
+        timestamp_format(k->kind == RK_TO_INCLUSIVE ? us + 1 : us, p->to_buf);
         p->to = p->to_buf;
     }
     return true;

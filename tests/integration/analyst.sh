@@ -4,7 +4,7 @@
 # for the optimizer to care), and the HTTP read API (filters, order,
 # keyset pagination under concurrent inserts, NDJSON, errors, parameter
 # errors, malformed %-escapes and text that is not UTF-8, key scopes, the
-# prototype's route).
+# prototype's route and its inclusive date range).
 . "$EYE_SRCDIR/tests/lib/harness.sh"
 harness_start
 KEY=$(new_app shop); RKEY=$(new_app reader --read)
@@ -103,6 +103,19 @@ is "$(json_get "$HTTP_BODY" '.errors[0].payload | fromjson | .session_id')" s3 "
 get "/api/events/?session=s1&category=page%20interaction&date-from=2024-05-01&date-to=2024-05-02"
 is "$HTTP_STATUS" 200 "the prototype's GET /api/events/ answers"
 is "$(json_get "$HTTP_BODY" 'map(.data.path) | join(",")')" "/c,/a,/b,/" "with a bare array, filtered by its parameters"
+# The prototype's date range was inclusive (Django's __range, BETWEEN); /v1's
+# from/to stays half-open.
+get "/api/events/?session=s1&date-from=2024-05-01%2010:00:00&date-to=2024-05-01%2010:00:00"
+is "$HTTP_STATUS:$(json_get "$HTTP_BODY" 'map(.data.path) | join(",")')" "200:/a,/b,/" \
+  "prototype: date-from = date-to gives the events at that instant"
+get "/api/events/?session=s1&date-from=2024-05-01&date-to=2024-05-01T09:00:00Z"
+is "$(json_get "$HTTP_BODY" 'map(.data.path) | join(",")')" "/c" "prototype: an event at date-to is included"
+get "/api/events/?date-from=2024-05-01%2009:00:00.000001&date-to=2024-05-01%2009:59:59.999999"
+is "$(json_get "$HTTP_BODY" 'length')" 0 "prototype: the bounds are the instants given, no wider"
+get "/v1/events?session_id=s1&from=2024-05-01%2010:00:00&to=2024-05-01%2010:00:00"
+is "$HTTP_STATUS:$(json_get "$HTTP_BODY" '.events | length')" "200:0" "/v1: from = to is an empty range (to is exclusive)"
+get "/v1/events?session_id=s1&to=2024-05-01T10:00:00Z"
+is "$(json_get "$HTTP_BODY" '[.events[].data.path] | join(",")')" "/c" "/v1: an event at to is excluded"
 
 # --- parameter errors and scopes ----------------------------------------------------------
 while read -r query code param; do
