@@ -152,6 +152,11 @@ enum auth_result auth_check(struct auth_cache *cache, struct dbconn *db, const c
     size_t len = strcspn(key, " \t\r\n");
     if (apikey_shape(key, len) == APIKEY_MALFORMED)
         return AUTH_INVALID;
+    /* The key is the one token after "Bearer " and its spaces; anything
+     * after it but blanks ("Bearer KEY junk") makes the header invalid,
+     * never a valid key followed by ignored text. */
+    if (key[len + strspn(key + len, " \t")] != '\0')
+        return AUTH_INVALID;
 
     struct auth_entry entry = {0};
     if (!apikey_hash(key, len, entry.hash))

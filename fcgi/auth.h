@@ -1,10 +1,12 @@
 /* auth.h - who is calling: API key check with a short-lived cache.
  *
- * Keys arrive as "Authorization: Bearer KEY". They are looked up by their
- * SHA-256 in api_keys and the answer (found or not) is cached in the
- * process for ingest.key_cache_seconds (unknown keys for at most 5 s), so a
- * busy application costs one lookup per process per period, and a revoked
- * key stops working within that period.
+ * Keys arrive as "Authorization: Bearer KEY": exactly one token after
+ * "Bearer " (case-insensitive), spaces before it and blanks after it
+ * allowed; anything else after "Bearer " is an invalid key. They are looked
+ * up by their SHA-256 in api_keys and the answer (found or not) is cached in
+ * the process for ingest.key_cache_seconds (unknown keys for at most 5 s),
+ * so a busy application costs one lookup per process per period, and a
+ * revoked key stops working within that period.
  */
 #ifndef EYE_FCGI_AUTH_H
 #define EYE_FCGI_AUTH_H
@@ -36,7 +38,9 @@ struct auth_cache *auth_cache_new(int64_t ttl_seconds);
 /* Frees the cache (NULL-safe). */
 void auth_cache_free(struct auth_cache *cache);
 
-/* Checks the Authorization header value (may be NULL) and fills who.
+/* Checks the Authorization header value (may be NULL) and fills who:
+ * AUTH_MISSING without a "Bearer " header, AUTH_INVALID for anything but
+ * one well-formed, known, unrevoked key after it.
  * Queries the database through db only on a cache miss. */
 enum auth_result auth_check(struct auth_cache *cache, struct dbconn *db, const char *header,
                             int64_t now_us, struct auth_identity *who);

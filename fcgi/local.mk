@@ -5,9 +5,11 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/auth.c fcgi/auth.h \
 	fcgi/commit.c fcgi/commit.h \
 	fcgi/dbconn.c fcgi/dbconn.h \
+	fcgi/health.c fcgi/health.h \
 	fcgi/ingest.c fcgi/ingest.h \
 	fcgi/queue_watch.c fcgi/queue_watch.h \
 	fcgi/read.c fcgi/read.h \
+	fcgi/read_params.c fcgi/read_params.h \
 	fcgi/request.c fcgi/request.h \
 	fcgi/router.c fcgi/router.h \
 	fcgi/rules_live.c fcgi/rules_live.h \

@@ -3,210 +3,43 @@
  * Each filter combination is one SQL text built from fixed fragments with
  * placeholders (no request data ever enters the text), prepared once per
  * worker connection in a dynamic slot of the analyst dbconn and reused.
+ * The lists (events, errors, a session's timeline) are described by one
+ * table each (columns, filters with their fragments and bound values, index
+ * choice), and one builder turns a table and the given filters into the
+ * statement.
  * Filters become index ranges: session_id -> ix_events_session_time,
  * category[/name] + time -> ix_events_category_time / ix_events_type_time,
  * time alone -> ix_events_time. The cursor is the last row's (time, id),
  * so the next page starts right after it whatever was inserted meanwhile.
  *
  * A page (at most 1001 rows) is fetched whole by the client library, then
- * written row by row; limit + 1 rows are read to know whether a next page
- * exists. Once the 200 has gone out a failing fetch can only cut the body
- * short (logged).
+ * written row by row through request_stream_*; limit + 1 rows are read to
+ * know whether a next page exists. Once the 200 has gone out a failing
+ * fetch can only cut the body short (logged).
+ *
+ * What a request asks for is parsed and checked by read_params.c first:
+ * no text that is not valid UTF-8 ever reaches SQL.
  */
 #include "autoconfig.h"
 
 #include "fcgi/read.h"
 
-#include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fcgi/read_params.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
-#include "validators/timestamp.h"
 
-#define READ_MAX_LIMIT     1000
-#define READ_DEFAULT_LIMIT 100
-#define READ_QUERY_MAX     4096
-#define READ_MAX_COLS      14
+#define READ_MAX_COLS  14
+#define READ_MAX_BINDS 10
 
-/* Dynamic statement slots of the analyst dbconn. */
-enum { SLOT_EVENTS = 0, SLOT_TIMELINE = 64, SLOT_ERRORS = 66 };
-
-/* Filter bits, in the order their fragments appear in the SQL. */
-enum { F_SESSION = 1, F_CATEGORY = 2, F_NAME = 4, F_FROM = 8, F_TO = 16, F_AFTER = 32 };
-enum { FE_CODE = 1, FE_APP = 2, FE_FROM = 4, FE_TO = 8, FE_AFTER = 16 };
-
-struct read_params {
-    const char *session_id, *category, *name, *code, *app;
-    char from[TIMESTAMP_FORMAT_LEN + 1], to[TIMESTAMP_FORMAT_LEN + 1];
-    bool has_from, has_to, has_after;
-    int64_t after_us;            /* cursor: time (µs) of the last row sent */
-    unsigned long long after_id; /* cursor: id (or seq) of the last row sent */
-    long long limit;
-    bool ndjson;
-};
-
-bool read_url_decode(char *s, bool plus_is_space)
-{
-    char *out = s;
-    for (const char *in = s; *in; in++) {
-        if (*in == '%') {
-            if (!isxdigit((unsigned char)in[1]) || !isxdigit((unsigned char)in[2]))
-                return false;
-            char hex[3] = {in[1], in[2], 0};
-            char c = (char)strtol(hex, NULL, 16);
-            if (c == '\0')
-                return false;
-            *out++ = c;
-            in += 2;
-        } else {
-            *out++ = plus_is_space && *in == '+' ? ' ' : *in;
-        }
-    }
-    *out = '\0';
-    return true;
-}
-
-static void read_param_error(struct request *r, const char *code, const char *param,
-                             const char *message)
-{
-    char msg[256];
-    snprintf(msg, sizeof(msg), "%s: %s", param, message);
-    request_reply_error(r, 400, NULL, code, param, msg);
-}
-
-/* Cursor text: 16 hex digits of the time, 16 of the id. */
-static void read_cursor(int64_t time_us, unsigned long long id, char out[33])
-{
-    snprintf(out, 33, "%016llx%016llx", (unsigned long long)time_us, id);
-}
-
-static bool read_parse_cursor(const char *s, int64_t *time_us, unsigned long long *id)
-{
-    if (strlen(s) != 32 || strspn(s, "0123456789abcdef") != 32)
-        return false;
-    char a[17], b[17];
-    memcpy(a, s, 16);
-    memcpy(b, s + 16, 16);
-    a[16] = b[16] = '\0';
-    *time_us = (int64_t)strtoull(a, NULL, 16); /* all-hex checked above */
-    *id = strtoull(b, NULL, 16);
-    return true;
-}
-
-/* Parses the query string for route into p; answers 400 and returns false
- * on an unknown, repeated or malformed parameter. buf holds the decoded
- * values and must outlive p. */
-static bool read_parse(struct request *r, enum read_route route, char *buf, size_t cap,
-                       struct read_params *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->limit = READ_DEFAULT_LIMIT;
-    const char *accept = request_param(r, "HTTP_ACCEPT");
-    p->ndjson = accept != NULL && strstr(accept, "application/x-ndjson") != NULL;
-    if (route == READ_PROTOTYPE)
-        p->limit = READ_MAX_LIMIT;
-    size_t qlen = strlen(r->query);
-    if (qlen >= cap) {
-        request_reply_error(r, 414, NULL, "query_too_long", NULL, "the query string is too long");
-        return false;
-    }
-    memcpy(buf, r->query, qlen + 1);
-    unsigned seen = 0;
-    for (char *item = buf, *next; item != NULL && *item; item = next) {
-        next = strchr(item, '&');
-        if (next != NULL)
-            *next++ = '\0';
-        if (*item == '\0')
-            continue;
-        char *value = strchr(item, '=');
-        if (value != NULL)
-            *value++ = '\0';
-        else
-            value = item + strlen(item);
-        if (!read_url_decode(item, true) || !read_url_decode(value, true)) {
-            read_param_error(r, "invalid_parameter", item, "malformed %-escape");
-            return false;
-        }
-        /* parameter name, and the routes it belongs to (a bit per route) */
-        static const struct {
-            const char *name;
-            unsigned routes;
-        } known[] = {
-            {"session_id", 1u << READ_EVENTS},
-            {"category", 1u << READ_EVENTS | 1u << READ_PROTOTYPE},
-            {"name", 1u << READ_EVENTS},
-            {"from", 1u << READ_EVENTS | 1u << READ_ERRORS},
-            {"to", 1u << READ_EVENTS | 1u << READ_ERRORS},
-            {"limit", 1u << READ_EVENTS | 1u << READ_ERRORS | 1u << READ_TIMELINE},
-            {"after", 1u << READ_EVENTS | 1u << READ_ERRORS | 1u << READ_TIMELINE},
-            {"code", 1u << READ_ERRORS},
-            {"app", 1u << READ_ERRORS},
-            {"session", 1u << READ_PROTOTYPE},
-            {"date-from", 1u << READ_PROTOTYPE},
-            {"date-to", 1u << READ_PROTOTYPE},
-        };
-        int k = -1;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-            if (strcmp(item, known[i].name) == 0 && (known[i].routes & (1u << route)))
-                k = (int)i;
-        if (k < 0) {
-            read_param_error(r, "unknown_parameter", item, "not a parameter of this resource");
-            return false;
-        }
-        if (seen & (1u << k)) {
-            read_param_error(r, "invalid_parameter", item, "given twice");
-            return false;
-        }
-        seen |= 1u << k;
-        const char *n = known[k].name;
-        if (strcmp(n, "session_id") == 0 || strcmp(n, "session") == 0) {
-            p->session_id = value;
-        } else if (strcmp(n, "category") == 0) {
-            p->category = value;
-        } else if (strcmp(n, "name") == 0) {
-            p->name = value;
-        } else if (strcmp(n, "code") == 0) {
-            p->code = value;
-        } else if (strcmp(n, "app") == 0) {
-            p->app = value;
-        } else if (strcmp(n, "limit") == 0) {
-            int64_t v;
-            if (!strparse_int64(value, 1, READ_MAX_LIMIT, &v)) {
-                read_param_error(r, "invalid_parameter", item, "an integer from 1 to 1000");
-                return false;
-            }
-            p->limit = v;
-        } else if (strcmp(n, "after") == 0) {
-            if (!read_parse_cursor(value, &p->after_us, &p->after_id)) {
-                read_param_error(r, "invalid_parameter", item, "not a cursor from `next`");
-                return false;
-            }
-            p->has_after = true;
-        } else { /* from, to, date-from, date-to */
-            int64_t us;
-            char day[32];
-            /* A bare date means its midnight, UTC (the prototype's filters). */
-            if (strlen(value) == 10) {
-                snprintf(day, sizeof(day), "%s 00:00:00", value);
-                value = day;
-            }
-            if (!timestamp_parse(value, strlen(value), &us)) {
-                read_param_error(r, "invalid_parameter", item,
-                                 "a timestamp such as 2024-05-01T10:00:00Z or "
-                                 "2024-05-01 10:00:00 (UTC)");
-                return false;
-            }
-            bool is_from = strcmp(n, "from") == 0 || strcmp(n, "date-from") == 0;
-            timestamp_format(us, is_from ? p->from : p->to);
-            *(is_from ? &p->has_from : &p->has_to) = true;
-        }
-    }
-    return true;
-}
+/* Dynamic statement slots of the analyst dbconn, from each list's first:
+ * one per filter combination (a bit per filter). */
+enum { SLOT_EVENTS = 0, SLOT_ERRORS = 64, SLOT_TIMELINE = 96 };
 
 /* Appends a bound string parameter. */
 static void read_bind_str(MYSQL_BIND *b, unsigned long *len, const char *s)
@@ -276,33 +109,72 @@ static const char *read_col(struct read_row *row, MYSQL_STMT *stmt, int c)
     return grown;
 }
 
-static void read_add_str(struct json_object *o, const char *key, const char *v)
-{
-    json_object_object_add(o, key, v != NULL ? json_object_new_string(v) : NULL);
-}
+/* What a result column becomes in a row's JSON object. */
+enum read_col_kind {
+    RC_ID,      /* "key": integer; the cursor's id */
+    RC_TEXT,    /* "key": string or null */
+    RC_JSON,    /* "key": a JSON value MariaDB serialized, written as is */
+    RC_BOOL,    /* "key": true when the column is 1 */
+    RC_TIME_US, /* not shown: the cursor's time (µs) */
+    RC_SEQ,     /* "key" when not NULL: a timeline's number, then the cursor's id */
+};
 
-/* A JSON value already serialized by MariaDB (the data column): written as
- * is, not parsed and printed again. */
-static struct json_object *read_raw_json(const char *text)
+struct read_col {
+    const char *key;
+    enum read_col_kind kind;
+};
+
+/* Turns the fetched row into a JSON object, column c as cols[c] says, and
+ * sets the row's cursor position. Returns NULL when out of memory; the
+ * caller owns the object. */
+static struct json_object *read_row_json(struct read_row *row, MYSQL_STMT *stmt,
+                                         const struct read_col *cols, int64_t *time_us,
+                                         unsigned long long *id)
 {
     struct json_object *o = json_object_new_object();
-    if (o != NULL)
-        json_object_set_serializer(o, json_object_userdata_to_json_string, (void *)text, NULL);
+    if (o == NULL)
+        return NULL;
+    for (int c = 0; c < row->ncols; c++) {
+        const char *v = read_col(row, stmt, c);
+        uint64_t u = 0;
+        int64_t t = 0;
+        struct json_object *j = NULL;
+        switch (cols[c].kind) {
+        case RC_ID:
+        case RC_SEQ:
+            if (v == NULL && cols[c].kind == RC_SEQ)
+                continue;
+            if (v != NULL && strparse_uint64(v, UINT64_MAX, &u))
+                *id = u; /* a timeline's seq comes after the id and wins */
+            j = json_object_new_int64((int64_t)u);
+            break;
+        case RC_TEXT:
+            j = v != NULL ? json_object_new_string(v) : NULL;
+            break;
+        case RC_JSON:
+            /* not parsed and printed again: its text is the serializer's */
+            j = v != NULL ? json_object_new_object() : NULL;
+            if (j != NULL)
+                json_object_set_serializer(j, json_object_userdata_to_json_string, (void *)v, NULL);
+            break;
+        case RC_BOOL:
+            j = json_object_new_boolean(v != NULL && strcmp(v, "1") == 0);
+            break;
+        case RC_TIME_US:
+            if (v != NULL && strparse_int64(v, INT64_MIN, INT64_MAX, &t))
+                *time_us = t;
+            continue;
+        }
+        json_object_object_add(o, cols[c].key, j);
+    }
     return o;
 }
 
-static void read_put(struct request *r, const char *s, size_t n)
-{
-    FCGX_PutStr(s, (int)n, r->fcgx->out);
-}
-
-/* Executes stmt with params and streams its rows. Each row's columns are
- * turned into a JSON object by to_json; key_of gives the row's cursor. */
-typedef struct json_object *(*read_row_fn)(struct read_row *row, MYSQL_STMT *stmt, int64_t *time_us,
-                                           unsigned long long *id);
-
+/* Executes stmt with params and streams its rows, each turned into JSON
+ * as cols says: in {"<list_key>": [...], "next": ...}, or a bare array when
+ * list_key is NULL, or one object per line for NDJSON. */
 static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, MYSQL_BIND *params,
-                        int ncols, const struct read_params *p, read_row_fn to_json,
+                        const struct read_col *cols, int ncols, const struct read_params *p,
                         const char *list_key)
 {
     struct read_row row;
@@ -323,18 +195,18 @@ static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, M
         read_row_free(&row);
         return;
     }
-    r->answered = true;
-    char head[256];
-    int hn = snprintf(head, sizeof(head),
-                      "Status: 200 OK\r\nContent-Type: %s\r\nCache-Control: no-store\r\n\r\n",
-                      p->ndjson ? "application/x-ndjson" : "application/json");
-    read_put(r, head, (size_t)hn);
+    if (!request_stream_begin(r, 200, p->ndjson ? "application/x-ndjson" : "application/json",
+                              NULL)) {
+        mysql_stmt_free_result(stmt);
+        read_row_free(&row);
+        return;
+    }
     if (!p->ndjson && list_key != NULL) {
         char open[64];
         int on = snprintf(open, sizeof(open), "{\"%s\":[", list_key);
-        read_put(r, open, (size_t)on);
+        request_stream_write(r, open, (size_t)on);
     } else if (!p->ndjson) {
-        read_put(r, "[", 1);
+        request_stream_write(r, "[", 1);
     }
 
     long long sent = 0;
@@ -349,17 +221,17 @@ static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, M
         }
         int64_t t = 0;
         unsigned long long id = 0;
-        struct json_object *o = to_json(&row, stmt, &t, &id);
+        struct json_object *o = read_row_json(&row, stmt, cols, &t, &id);
         if (o == NULL)
             continue;
         size_t n = 0;
         const char *text = json_object_to_json_string_length(
             o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
         if (!p->ndjson && sent > 0)
-            read_put(r, ",", 1);
-        read_put(r, text, n);
+            request_stream_write(r, ",", 1);
+        request_stream_write(r, text, n);
         if (p->ndjson)
-            read_put(r, "\n", 1);
+            request_stream_write(r, "\n", 1);
         json_object_put(o);
         sent++;
         last_us = t;
@@ -372,7 +244,7 @@ static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, M
     mysql_stmt_free_result(stmt);
     char cursor[33] = "";
     if (more)
-        read_cursor(last_us, last_id, cursor);
+        read_params_cursor(last_us, last_id, cursor);
     char tail[96];
     int tn = 0;
     if (p->ndjson) {
@@ -385,72 +257,43 @@ static void read_stream(struct worker *w, struct request *r, MYSQL_STMT *stmt, M
         tn = snprintf(tail, sizeof(tail), "]\n");
     }
     if (tn > 0)
-        read_put(r, tail, (size_t)tn);
+        request_stream_write(r, tail, (size_t)tn);
     read_row_free(&row);
 }
 
-/* Column order of the events and timeline queries. */
-enum {
-    EC_ID,
-    EC_EVENT_ID,
-    EC_SESSION,
-    EC_APP,
-    EC_CATEGORY,
-    EC_NAME,
-    EC_DATA,
-    EC_TIME,
-    EC_RECEIVED,
-    EC_TIME_US,
-    EC_SEQ,
-    EC_NCOLS
+/* The columns of the events and timeline queries, in their order. */
+static const struct read_col read_event_cols[] = {
+    {"id", RC_ID},
+    {"event_id", RC_TEXT},
+    {"session_id", RC_TEXT},
+    {"application", RC_TEXT},
+    {"category", RC_TEXT},
+    {"name", RC_TEXT},
+    {"data", RC_JSON},
+    {"timestamp", RC_TEXT},
+    {"received_at", RC_TEXT},
+    {NULL, RC_TIME_US},
+    {"seq", RC_SEQ},
 };
+#define READ_EVENT_NCOLS ((int)(sizeof(read_event_cols) / sizeof(read_event_cols[0])))
 
-static struct json_object *read_event_json(struct read_row *row, MYSQL_STMT *stmt, int64_t *time_us,
-                                           unsigned long long *id, bool seq)
-{
-    struct json_object *o = json_object_new_object();
-    if (o == NULL)
-        return NULL;
-    const char *sid = read_col(row, stmt, EC_ID);
-    uint64_t v = 0;
-    if (sid != NULL && strparse_uint64(sid, UINT64_MAX, &v))
-        *id = v;
-    int64_t t = 0;
-    const char *tus = read_col(row, stmt, EC_TIME_US);
-    if (tus != NULL && strparse_int64(tus, INT64_MIN, INT64_MAX, &t))
-        *time_us = t;
-    if (seq) {
-        const char *s = read_col(row, stmt, EC_SEQ);
-        uint64_t n = 0;
-        if (s != NULL && strparse_uint64(s, UINT64_MAX, &n)) {
-            json_object_object_add(o, "seq", json_object_new_int64((int64_t)n));
-            *id = n; /* the timeline's cursor is its sequence number */
-        }
-    }
-    json_object_object_add(o, "id", json_object_new_int64((int64_t)v));
-    read_add_str(o, "event_id", read_col(row, stmt, EC_EVENT_ID));
-    read_add_str(o, "session_id", read_col(row, stmt, EC_SESSION));
-    read_add_str(o, "application", read_col(row, stmt, EC_APP));
-    read_add_str(o, "category", read_col(row, stmt, EC_CATEGORY));
-    read_add_str(o, "name", read_col(row, stmt, EC_NAME));
-    const char *data = read_col(row, stmt, EC_DATA);
-    json_object_object_add(o, "data", data != NULL ? read_raw_json(data) : NULL);
-    read_add_str(o, "timestamp", read_col(row, stmt, EC_TIME));
-    read_add_str(o, "received_at", read_col(row, stmt, EC_RECEIVED));
-    return o;
-}
-
-static struct json_object *read_event_row(struct read_row *row, MYSQL_STMT *stmt, int64_t *time_us,
-                                          unsigned long long *id)
-{
-    return read_event_json(row, stmt, time_us, id, false);
-}
-
-static struct json_object *read_timeline_row(struct read_row *row, MYSQL_STMT *stmt,
-                                             int64_t *time_us, unsigned long long *id)
-{
-    return read_event_json(row, stmt, time_us, id, true);
-}
+/* The columns of the errors query, in their order. */
+static const struct read_col read_error_cols[] = {
+    {"id", RC_ID},
+    {"event_id", RC_TEXT},
+    {"application", RC_TEXT},
+    {"received_at", RC_TEXT},
+    {"session_id", RC_TEXT},
+    {"category", RC_TEXT},
+    {"name", RC_TEXT},
+    {"code", RC_TEXT},
+    {"pointer", RC_TEXT},
+    {"message", RC_TEXT},
+    {"payload", RC_TEXT},
+    {"payload_truncated", RC_BOOL},
+    {NULL, RC_TIME_US},
+};
+#define READ_ERROR_NCOLS ((int)(sizeof(read_error_cols) / sizeof(read_error_cols[0])))
 
 #define READ_TIME_FMT "'%Y-%m-%dT%H:%i:%s.%fZ'"
 /* One session's events, numbered in order (the ? is its session_key). */
@@ -461,237 +304,237 @@ static struct json_object *read_timeline_row(struct read_row *row, MYSQL_STMT *s
     "FROM events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key = ?"
 #define READ_US(col) "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', " col ")"
 
-/* list_key: the JSON member holding the rows ("events"), or NULL for a
- * bare array. */
-static void read_events_as(struct worker *w, struct request *r, const struct read_params *p,
-                           const char *list_key)
-{
-    unsigned mask = (p->session_id ? F_SESSION : 0) | (p->category ? F_CATEGORY : 0) |
-                    (p->name ? F_NAME : 0) | (p->has_from ? F_FROM : 0) | (p->has_to ? F_TO : 0) |
-                    (p->has_after ? F_AFTER : 0);
-    char sql[2048];
-    /* The columns hold '%' (DATE_FORMAT): they go in as an argument. The
-     * application's name comes from a scalar subquery so that events alone
-     * drives the plan, and the index that gives the filter's order is named:
-     * at 10M events the optimizer otherwise sometimes sorted a whole busy
-     * day (bench/queries). */
-    static const char columns[] =
-        "SELECT e.id, e.event_id, s.session_key, "
-        "(SELECT a.name FROM applications a WHERE a.id = e.application_id), e.category, e.name, "
-        "e.data, DATE_FORMAT(e.occurred_at, " READ_TIME_FMT
-        "), DATE_FORMAT(e.received_at, " READ_TIME_FMT
-        "), " READ_US("e.occurred_at") ", NULL FROM events e";
-    const char *index = mask & F_SESSION                         ? "ix_events_session_time"
-                        : (mask & F_CATEGORY) && (mask & F_NAME) ? "ix_events_type_time"
-                        : mask & F_CATEGORY                      ? "ix_events_category_time"
-                                                                 : "ix_events_time";
-    snprintf(sql, sizeof(sql),
-             "%s FORCE INDEX (%s) JOIN sessions s ON s.id = e.session_id "
-             "WHERE TRUE%s%s%s%s%s%s ORDER BY e.occurred_at, e.id LIMIT ?",
-             columns, index,
-             mask & F_SESSION ? " AND e.session_id = (SELECT id FROM sessions WHERE "
-                                "session_key = ?)"
-                              : "",
-             mask & F_CATEGORY ? " AND e.category = ?" : "", mask & F_NAME ? " AND e.name = ?" : "",
-             mask & F_FROM ? " AND e.occurred_at >= ?" : "",
-             mask & F_TO ? " AND e.occurred_at < ?" : "",
-             mask & F_AFTER ? " AND (e.occurred_at > ? OR (e.occurred_at = ? AND e.id > ?))" : "");
-    MYSQL_STMT *stmt = dbconn_stmt_sql(&w->read_db, SLOT_EVENTS + (int)mask, "read_events", sql);
-    if (stmt == NULL) {
-        request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
-                                  "the events cannot be read now");
-        return;
-    }
-    MYSQL_BIND in[10] = {{0}};
-    unsigned long lens[10];
-    int n = 0;
-    char after_time[TIMESTAMP_FORMAT_LEN + 1];
-    long long after_id = (long long)p->after_id, limit = p->limit + 1;
-    if (mask & F_SESSION)
-        read_bind_str(&in[n], &lens[n], p->session_id), n++;
-    if (mask & F_CATEGORY)
-        read_bind_str(&in[n], &lens[n], p->category), n++;
-    if (mask & F_NAME)
-        read_bind_str(&in[n], &lens[n], p->name), n++;
-    if (mask & F_FROM)
-        read_bind_str(&in[n], &lens[n], p->from), n++;
-    if (mask & F_TO)
-        read_bind_str(&in[n], &lens[n], p->to), n++;
-    if (mask & F_AFTER) {
-        timestamp_format(p->after_us, after_time);
-        read_bind_str(&in[n], &lens[n], after_time), n++;
-        read_bind_str(&in[n], &lens[n], after_time), n++;
-        read_bind_ll(&in[n], &after_id), n++;
-    }
-    read_bind_ll(&in[n], &limit);
-    read_stream(w, r, stmt, in, EC_NCOLS, p, read_event_row, p->ndjson ? NULL : list_key);
-}
-
-/* The prototype answered a bare JSON array of events (no cursor): the same
- * query as /v1/events with the prototype's parameter names, at most
- * READ_MAX_LIMIT events. */
-static void read_prototype(struct worker *w, struct request *r, const struct read_params *p)
-{
-    struct read_params q = *p;
-    q.ndjson = false;
-    read_events_as(w, r, &q, NULL);
-}
-
-static void read_timeline(struct worker *w, struct request *r, const struct read_params *p,
-                          const char *session_id)
-{
-    /* The session is selected inside the numbering: MariaDB does not push
-     * a placeholder through the view's PARTITION BY, and numbering every
-     * event took seconds at 10M events (bench/queries). */
-    bool after = p->has_after;
-    const char *sql =
-        after
-            ? "SELECT id, event_id, session_key, application, category, name, data, "
-              "DATE_FORMAT(occurred_at, " READ_TIME_FMT "), DATE_FORMAT(received_at, " READ_TIME_FMT
-              "), " READ_US("occurred_at") ", seq FROM (" READ_TIMELINE_SQL
-                                           ") t WHERE seq > ? ORDER BY seq LIMIT ?"
-            : "SELECT id, event_id, session_key, application, category, name, data, "
-              "DATE_FORMAT(occurred_at, " READ_TIME_FMT "), DATE_FORMAT(received_at, " READ_TIME_FMT
-              "), " READ_US("occurred_at") ", seq FROM (" READ_TIMELINE_SQL
-                                           ") t ORDER BY seq LIMIT ?";
-    MYSQL_STMT *stmt =
-        dbconn_stmt_sql(&w->read_db, SLOT_TIMELINE + (after ? 1 : 0), "read_timeline", sql);
-    if (stmt == NULL) {
-        request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
-                                  "the timeline cannot be read now");
-        return;
-    }
-    MYSQL_BIND in[3] = {{0}};
-    unsigned long len;
-    long long seq = (long long)p->after_id, limit = p->limit + 1;
-    int n = 0;
-    read_bind_str(&in[n++], &len, session_id);
-    if (after)
-        read_bind_ll(&in[n++], &seq);
-    read_bind_ll(&in[n], &limit);
-    read_stream(w, r, stmt, in, EC_NCOLS, p, read_timeline_row, p->ndjson ? NULL : "events");
-}
-
-enum {
-    XC_ID,
-    XC_EVENT_ID,
-    XC_APP,
-    XC_RECEIVED,
-    XC_SESSION,
-    XC_CATEGORY,
-    XC_NAME,
-    XC_CODE,
-    XC_POINTER,
-    XC_MESSAGE,
-    XC_PAYLOAD,
-    XC_TRUNCATED,
-    XC_TIME_US,
-    XC_NCOLS
+/* What a filter binds. */
+enum read_bind {
+    RB_TEXT,   /* a text of struct read_params; NULL there: not given */
+    RB_CURSOR, /* the cursor: its time twice, then its id */
+    RB_SEQ,    /* the cursor's id alone (a timeline's seq) */
 };
 
-static struct json_object *read_error_row(struct read_row *row, MYSQL_STMT *stmt, int64_t *time_us,
-                                          unsigned long long *id)
+/* A filter of a list: the SQL fragment it adds (with its placeholders)
+ * and what it binds. */
+struct read_filter {
+    const char *sql;
+    enum read_bind bind;
+    size_t text; /* RB_TEXT: offsetof the const char * it binds */
+};
+
+/* A list resource: one statement per combination of its filters (a bit
+ * each, in table order), prepared in dynamic slot `slot` + that mask. */
+struct read_list {
+    const char *name; /* of the statement, in logs */
+    int slot;
+    const char *select; /* columns and FROM, up to the index hint */
+    const char *join;   /* after the index hint */
+    const char *order;  /* ORDER BY ..., then the builder's LIMIT ? */
+    /* The index named in FORCE INDEX: the first whose filters (a mask) are
+     * all given; the last entry needs none (NULL there: no hint). It is the one that
+     * gives the filter's order: at 10M events the optimizer otherwise
+     * sometimes sorted a whole busy day (bench/queries). */
+    struct {
+        unsigned need;
+        const char *index;
+    } indexes[4];
+    struct read_filter filters[7]; /* ended by sql == NULL */
+    const struct read_col *cols;   /* what each result column becomes */
+    int ncols;
+    const char *unavailable; /* the 503's message */
+};
+
+#define READ_TEXT(member) RB_TEXT, offsetof(struct read_params, member)
+#define B_(filter)        (1u << (filter))
+
+/* The filters of each list, by position in its table; a list ordered by
+ * time ends with its range and its cursor (READ_RANGE_FILTERS). */
+enum { EF_SESSION, EF_CATEGORY, EF_NAME, EF_FROM, EF_TO, EF_AFTER };
+enum { XF_CODE, XF_APP, XF_FROM, XF_TO, XF_AFTER };
+
+/* A list ordered by its time column t, ties broken by its id column id:
+ * the order, and its last three filters (from inclusive, to exclusive, and
+ * the keyset cursor, which starts right after the last row sent). */
+#define READ_ORDER(t, id) " ORDER BY " t ", " id
+#define READ_RANGE_FILTERS(t, id)                                                                  \
+    {" AND " t " >= ?", READ_TEXT(from)}, {" AND " t " < ?", READ_TEXT(to)},                       \
+    {                                                                                              \
+        " AND (" t " > ? OR (" t " = ? AND " id " > ?))", RB_CURSOR                                \
+    }
+enum { TF_SESSION, TF_AFTER };
+
+/* The columns hold '%' (DATE_FORMAT): they are never a format string. The
+ * application's name comes from a scalar subquery so that the listed table
+ * alone drives the plan. */
+static const struct read_list read_events_list = {
+    .name = "read_events",
+    .slot = SLOT_EVENTS,
+    .select = "SELECT e.id, e.event_id, s.session_key, "
+              "(SELECT a.name FROM applications a WHERE a.id = e.application_id), e.category, "
+              "e.name, e.data, DATE_FORMAT(e.occurred_at, " READ_TIME_FMT
+              "), DATE_FORMAT(e.received_at, " READ_TIME_FMT
+              "), " READ_US("e.occurred_at") ", NULL FROM events e",
+    .join = " JOIN sessions s ON s.id = e.session_id",
+    .order = READ_ORDER("e.occurred_at", "e.id"),
+    .indexes = {{B_(EF_SESSION), "ix_events_session_time"},
+                {B_(EF_CATEGORY) | B_(EF_NAME), "ix_events_type_time"},
+                {B_(EF_CATEGORY), "ix_events_category_time"},
+                {0, "ix_events_time"}},
+    .filters = {[EF_SESSION] = {" AND e.session_id = (SELECT id FROM sessions WHERE "
+                                "session_key = ?)",
+                                READ_TEXT(session_id)},
+                [EF_CATEGORY] = {" AND e.category = ?", READ_TEXT(category)},
+                [EF_NAME] = {" AND e.name = ?", READ_TEXT(name)},
+                READ_RANGE_FILTERS("e.occurred_at", "e.id")},
+    .cols = read_event_cols,
+    .ncols = READ_EVENT_NCOLS,
+    .unavailable = "the events cannot be read now",
+};
+
+static const struct read_list read_errors_list = {
+    .name = "read_errors",
+    .slot = SLOT_ERRORS,
+    .select = "SELECT x.id, x.event_id, "
+              "(SELECT a.name FROM applications a WHERE a.id = x.application_id), "
+              "DATE_FORMAT(x.received_at, " READ_TIME_FMT "), x.session_key, x.category, x.name, "
+              "x.code, x.pointer, x.message, x.payload, x.payload_truncated, " READ_US(
+                  "x.received_at") " FROM event_errors x",
+    .join = "",
+    .order = READ_ORDER("x.received_at", "x.id"),
+    .indexes = {{B_(XF_CODE), "ix_event_errors_code_time"},
+                {B_(XF_APP), "ix_event_errors_application_time"},
+                {0, "ix_event_errors_received"}},
+    .filters = {[XF_CODE] = {" AND x.code = ?", READ_TEXT(code)},
+                [XF_APP] = {" AND x.application_id = (SELECT id FROM applications WHERE "
+                            "name = ?)",
+                            READ_TEXT(app)},
+                READ_RANGE_FILTERS("x.received_at", "x.id")},
+    .cols = read_error_cols,
+    .ncols = READ_ERROR_NCOLS,
+    .unavailable = "the errors cannot be read now",
+};
+
+/* One session's events, numbered in order. The session is selected inside
+ * the numbering (its filter binds the placeholder there, adding nothing to
+ * the WHERE): MariaDB does not push a placeholder through the view's
+ * PARTITION BY, and numbering every event took seconds at 10M events
+ * (bench/queries). */
+static const struct read_list read_timeline_list = {
+    .name = "read_timeline",
+    .slot = SLOT_TIMELINE,
+    .select = "SELECT id, event_id, session_key, application, category, name, data, "
+              "DATE_FORMAT(occurred_at, " READ_TIME_FMT "), DATE_FORMAT(received_at, " READ_TIME_FMT
+              "), " READ_US("occurred_at") ", seq FROM (" READ_TIMELINE_SQL ") t",
+    .join = "",
+    .order = " ORDER BY seq",
+    .indexes = {{0, NULL}},
+    .filters = {[TF_SESSION] = {"", READ_TEXT(session_id)}, [TF_AFTER] = {" AND seq > ?", RB_SEQ}},
+    .cols = read_event_cols,
+    .ncols = READ_EVENT_NCOLS,
+    .unavailable = "the timeline cannot be read now",
+};
+
+/* True when filter f was given in p. */
+static bool read_filter_given(const struct read_params *p, const struct read_filter *f)
 {
-    struct json_object *o = json_object_new_object();
-    if (o == NULL)
-        return NULL;
-    uint64_t v = 0;
-    int64_t t = 0;
-    const char *s = read_col(row, stmt, XC_ID);
-    if (s != NULL && strparse_uint64(s, UINT64_MAX, &v))
-        *id = v;
-    s = read_col(row, stmt, XC_TIME_US);
-    if (s != NULL && strparse_int64(s, INT64_MIN, INT64_MAX, &t))
-        *time_us = t;
-    json_object_object_add(o, "id", json_object_new_int64((int64_t)v));
-    read_add_str(o, "event_id", read_col(row, stmt, XC_EVENT_ID));
-    read_add_str(o, "application", read_col(row, stmt, XC_APP));
-    read_add_str(o, "received_at", read_col(row, stmt, XC_RECEIVED));
-    read_add_str(o, "session_id", read_col(row, stmt, XC_SESSION));
-    read_add_str(o, "category", read_col(row, stmt, XC_CATEGORY));
-    read_add_str(o, "name", read_col(row, stmt, XC_NAME));
-    read_add_str(o, "code", read_col(row, stmt, XC_CODE));
-    read_add_str(o, "pointer", read_col(row, stmt, XC_POINTER));
-    read_add_str(o, "message", read_col(row, stmt, XC_MESSAGE));
-    read_add_str(o, "payload", read_col(row, stmt, XC_PAYLOAD));
-    const char *tr = read_col(row, stmt, XC_TRUNCATED);
-    json_object_object_add(o, "payload_truncated",
-                           json_object_new_boolean(tr != NULL && strcmp(tr, "1") == 0));
-    return o;
+    if (f->bind != RB_TEXT)
+        return p->has_after;
+    return *(const char *const *)((const char *)p + f->text) != NULL;
 }
 
-static void read_errors(struct worker *w, struct request *r, const struct read_params *p)
+/* Appends s to the SQL text sql (len bytes so far, capacity cap). Returns
+ * false when it does not fit. */
+static bool read_append(char *sql, size_t cap, size_t *len, const char *s)
 {
-    unsigned mask = (p->code ? FE_CODE : 0) | (p->app ? FE_APP : 0) | (p->has_from ? FE_FROM : 0) |
-                    (p->has_to ? FE_TO : 0) | (p->has_after ? FE_AFTER : 0);
+    size_t n = strlen(s);
+    if (*len + n >= cap)
+        return false;
+    memcpy(sql + *len, s, n + 1);
+    *len += n;
+    return true;
+}
+
+/* Answers a GET on list q filtered by p: the statement of the given
+ * filters, their values bound, the rows streamed. list_key: the JSON member
+ * holding the rows, or NULL for a bare array. */
+static void read_list(struct worker *w, struct request *r, const struct read_params *p,
+                      const struct read_list *q, const char *list_key)
+{
+    unsigned mask = 0;
+    for (int i = 0; q->filters[i].sql != NULL; i++)
+        if (read_filter_given(p, &q->filters[i]))
+            mask |= 1u << i;
+    int ix = 0;
+    while ((q->indexes[ix].need & mask) != q->indexes[ix].need)
+        ix++;
+    const char *index = q->indexes[ix].index;
+
     char sql[2048];
-    /* As for events: event_errors drives the plan through the index that
-     * matches the filter and gives the order. */
-    static const char columns[] =
-        "SELECT x.id, x.event_id, "
-        "(SELECT a.name FROM applications a WHERE a.id = x.application_id), "
-        "DATE_FORMAT(x.received_at, " READ_TIME_FMT "), x.session_key, x.category, x.name, "
-        "x.code, x.pointer, x.message, x.payload, x.payload_truncated, " READ_US(
-            "x.received_at") " FROM event_errors x";
-    const char *index = mask & FE_CODE  ? "ix_event_errors_code_time"
-                        : mask & FE_APP ? "ix_event_errors_application_time"
-                                        : "ix_event_errors_received";
-    snprintf(sql, sizeof(sql),
-             "%s FORCE INDEX (%s) WHERE TRUE%s%s%s%s%s ORDER BY x.received_at, x.id LIMIT ?",
-             columns, index, mask & FE_CODE ? " AND x.code = ?" : "",
-             mask & FE_APP ? " AND x.application_id = (SELECT id FROM applications WHERE "
-                             "name = ?)"
-                           : "",
-             mask & FE_FROM ? " AND x.received_at >= ?" : "",
-             mask & FE_TO ? " AND x.received_at < ?" : "",
-             mask & FE_AFTER ? " AND (x.received_at > ? OR (x.received_at = ? AND x.id > ?))" : "");
-    MYSQL_STMT *stmt = dbconn_stmt_sql(&w->read_db, SLOT_ERRORS + (int)mask, "read_errors", sql);
-    if (stmt == NULL) {
-        request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
-                                  "the errors cannot be read now");
+    size_t len = 0;
+    bool fits = read_append(sql, sizeof(sql), &len, q->select) &&
+                (index == NULL || (read_append(sql, sizeof(sql), &len, " FORCE INDEX (") &&
+                                   read_append(sql, sizeof(sql), &len, index) &&
+                                   read_append(sql, sizeof(sql), &len, ")"))) &&
+                read_append(sql, sizeof(sql), &len, q->join) &&
+                read_append(sql, sizeof(sql), &len, " WHERE TRUE");
+    for (int i = 0; fits && q->filters[i].sql != NULL; i++)
+        if (mask & (1u << i))
+            fits = read_append(sql, sizeof(sql), &len, q->filters[i].sql);
+    fits = fits && read_append(sql, sizeof(sql), &len, q->order) &&
+           read_append(sql, sizeof(sql), &len, " LIMIT ?");
+    if (!fits) { /* the fragments are fixed: a programming error */
+        log_error("%s: statement text too long", q->name);
+        request_reply_error(r, 500, NULL, "internal_error", NULL, "the query could not be built");
         return;
     }
-    MYSQL_BIND in[8] = {{0}};
-    unsigned long lens[8];
+    MYSQL_STMT *stmt = dbconn_stmt_sql(&w->read_db, q->slot + (int)mask, q->name, sql);
+    if (stmt == NULL) {
+        request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
+                                  q->unavailable);
+        return;
+    }
+
+    MYSQL_BIND in[READ_MAX_BINDS] = {{0}};
+    unsigned long lens[READ_MAX_BINDS];
     int n = 0;
     char after_time[TIMESTAMP_FORMAT_LEN + 1];
     long long after_id = (long long)p->after_id, limit = p->limit + 1;
-    if (mask & FE_CODE)
-        read_bind_str(&in[n], &lens[n], p->code), n++;
-    if (mask & FE_APP)
-        read_bind_str(&in[n], &lens[n], p->app), n++;
-    if (mask & FE_FROM)
-        read_bind_str(&in[n], &lens[n], p->from), n++;
-    if (mask & FE_TO)
-        read_bind_str(&in[n], &lens[n], p->to), n++;
-    if (mask & FE_AFTER) {
-        timestamp_format(p->after_us, after_time);
-        read_bind_str(&in[n], &lens[n], after_time), n++;
-        read_bind_str(&in[n], &lens[n], after_time), n++;
-        read_bind_ll(&in[n], &after_id), n++;
+    for (int i = 0; q->filters[i].sql != NULL; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        const struct read_filter *f = &q->filters[i];
+        if (f->bind == RB_CURSOR) {
+            timestamp_format(p->after_us, after_time);
+            read_bind_str(&in[n], &lens[n], after_time), n++;
+            read_bind_str(&in[n], &lens[n], after_time), n++;
+        }
+        if (f->bind == RB_TEXT)
+            read_bind_str(&in[n], &lens[n], *(const char *const *)((const char *)p + f->text)), n++;
+        else
+            read_bind_ll(&in[n], &after_id), n++;
     }
     read_bind_ll(&in[n], &limit);
-    read_stream(w, r, stmt, in, XC_NCOLS, p, read_error_row, p->ndjson ? NULL : "errors");
+    read_stream(w, r, stmt, in, q->cols, q->ncols, p, list_key);
 }
 
-void read_handle(struct worker *w, struct request *r, enum read_route route, const char *session_id)
+void read_handle(struct worker *w, struct request *r, enum read_route route,
+                 const char *session_raw)
 {
     char buf[READ_QUERY_MAX];
     struct read_params p;
-    if (!read_parse(r, route, buf, sizeof(buf), &p))
+    if (!read_params_parse(r, route, session_raw, buf, sizeof(buf), &p))
         return;
     switch (route) {
     case READ_EVENTS:
-        read_events_as(w, r, &p, "events");
+        read_list(w, r, &p, &read_events_list, "events");
         break;
     case READ_PROTOTYPE:
-        read_prototype(w, r, &p);
+        /* The prototype answered a bare JSON array of events (no cursor):
+         * the same query as /v1/events, at most READ_MAX_LIMIT events. */
+        read_list(w, r, &p, &read_events_list, NULL);
         break;
     case READ_TIMELINE:
-        read_timeline(w, r, &p, session_id);
+        read_list(w, r, &p, &read_timeline_list, "events");
         break;
     case READ_ERRORS:
-        read_errors(w, r, &p);
+        read_list(w, r, &p, &read_errors_list, "errors");
         break;
     }
 }

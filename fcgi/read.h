@@ -9,8 +9,9 @@
  * timeline by its sequence number; errors by receive time then id) and paged
  * by an opaque keyset cursor (`after`, returned as `next`), never OFFSET.
  * Rows are written to the client one by one, never built as one document:
- * JSON by default,
- * NDJSON with Accept: application/x-ndjson. See README "Reading events".
+ * JSON by default, NDJSON with Accept: application/x-ndjson. `from` is
+ * inclusive and `to` exclusive; the prototype's date-from and date-to are
+ * both inclusive, as its Django __range was. See README "The read API".
  */
 #ifndef EYE_FCGI_READ_H
 #define EYE_FCGI_READ_H
@@ -20,13 +21,11 @@
 
 enum read_route { READ_EVENTS, READ_TIMELINE, READ_ERRORS, READ_PROTOTYPE };
 
-/* Answers an authorized GET on route; session_id is the decoded path part
- * of READ_TIMELINE (NULL otherwise). */
+/* Answers an authorized GET on route (always, once); session_raw is the
+ * {session_id} path segment of READ_TIMELINE as sent, still %-encoded
+ * (NULL otherwise). A parameter or segment that does not decode to UTF-8
+ * text is a 400 invalid_parameter naming it. */
 void read_handle(struct worker *w, struct request *r, enum read_route route,
-                 const char *session_id);
-
-/* Decodes %XX escapes (and '+' as a space when plus_is_space) of s in place.
- * Returns false on a malformed escape or a decoded NUL. */
-bool read_url_decode(char *s, bool plus_is_space);
+                 const char *session_raw);
 
 #endif

@@ -3,11 +3,16 @@
  * Bodies are read only after CONTENT_LENGTH has been checked against the
  * limit, into a buffer the worker allocated once, so a request costs no
  * allocation for its body and an oversized one costs no reading at all.
+ * Every status line and header block is written by request_put_head, the
+ * one place that enforces "answered once". URL decoding and the splitting
+ * of query strings live here too, for every handler that takes text from
+ * the URL.
  */
 #include "autoconfig.h"
 
 #include "fcgi/request.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,14 +28,22 @@ bool request_init(struct request *r, FCGX_Request *fcgx)
     r->method = request_param(r, "REQUEST_METHOD");
     if (r->method == NULL)
         r->method = "";
-    r->query = request_param(r, "QUERY_STRING");
-    if (r->query == NULL)
-        r->query = "";
+    /* The query is taken from REQUEST_URI, the target as the client sent it
+     * (lighttpd and Apache alike): lighttpd's URL normalisation rewrites a
+     * malformed '%' in QUERY_STRING as "%25", so "?category=%zz" would pass
+     * as the literal text "%zz" instead of being refused. */
     const char *uri = request_param(r, "REQUEST_URI");
-    if (uri == NULL)
+    if (uri != NULL) {
+        const char *q = strchr(uri, '?');
+        r->query = q != NULL ? q + 1 : "";
+    } else {
+        r->query = request_param(r, "QUERY_STRING");
+        if (r->query == NULL)
+            r->query = "";
         uri = request_param(r, "SCRIPT_NAME");
-    if (uri == NULL)
-        uri = "/";
+        if (uri == NULL)
+            uri = "/";
+    }
     size_t len = strcspn(uri, "?");
     if (len >= sizeof(r->path))
         return false;
@@ -106,32 +119,69 @@ const char *request_status_text(int status)
     }
 }
 
-void request_reply_json(struct request *r, int status, const char *extra_headers,
-                        struct json_object *body)
+/* Writes the status line and the headers; content_length < 0 leaves
+ * Content-Length out (a streamed body). Returns false, sending nothing, when
+ * the request was answered already or the headers do not fit (logged). */
+static bool request_put_head(struct request *r, int status, const char *content_type,
+                             long long content_length, const char *extra_headers)
 {
     if (r->answered) {
         log_error("%s %s: second answer (%d) suppressed; the status already went out", r->method,
                   r->path, status);
-        return;
+        return false;
     }
-    r->answered = true;
-    size_t len = 0;
-    const char *text = json_object_to_json_string_length(
-        body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    char length[48] = "";
+    if (content_length >= 0)
+        snprintf(length, sizeof(length), "Content-Length: %lld\r\n", content_length);
     /* libfcgi's own printf knows few conversions (no %zu): format here. */
     char head[1024];
     int n = snprintf(head, sizeof(head),
-                     "Status: %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\n%s\r\n",
-                     status, request_status_text(status), len + 1,
+                     "Status: %d %s\r\nContent-Type: %s\r\n%sCache-Control: no-store\r\n%s\r\n",
+                     status, request_status_text(status), content_type, length,
                      extra_headers != NULL ? extra_headers : "");
     if (n < 0 || (size_t)n >= sizeof(head)) {
         log_error("%s %s: response headers too long", r->method, r->path);
-        return;
+        return false;
     }
+    r->answered = true;
     FCGX_PutStr(head, n, r->fcgx->out);
+    return true;
+}
+
+void request_reply_json(struct request *r, int status, const char *extra_headers,
+                        struct json_object *body)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (!request_put_head(r, status, "application/json", (long long)len + 1, extra_headers))
+        return;
     FCGX_PutStr(text, (int)len, r->fcgx->out);
     FCGX_PutChar('\n', r->fcgx->out);
+}
+
+bool request_stream_begin(struct request *r, int status, const char *content_type,
+                          const char *extra_headers)
+{
+    if (!request_put_head(r, status, content_type, -1, extra_headers))
+        return false;
+    r->streaming = true;
+    return true;
+}
+
+void request_stream_write(struct request *r, const char *buf, size_t len)
+{
+    if (!r->streaming) {
+        log_error("%s %s: body written without request_stream_begin; dropped", r->method, r->path);
+        return;
+    }
+    while (len > 0) {
+        int n = len > INT_MAX ? INT_MAX : (int)len;
+        if (FCGX_PutStr(buf, n, r->fcgx->out) != n)
+            return; /* the client went away: nothing more can reach it */
+        buf += n;
+        len -= (size_t)n;
+    }
 }
 
 void request_reply_error(struct request *r, int status, const char *extra_headers, const char *code,
@@ -151,8 +201,7 @@ void request_reply_error(struct request *r, int status, const char *extra_header
         return;
     }
     json_object_object_add(err, "code", json_object_new_string(code));
-    json_object_object_add(err, "pointer",
-                           pointer != NULL ? json_object_new_string(pointer) : NULL);
+    json_object_object_add(err, "pointer", json_object_new_string(pointer != NULL ? pointer : ""));
     json_object_object_add(err, "message", json_object_new_string(message));
     json_object_object_add(body, "error", err);
     request_reply_json(r, status, extra_headers, body);
@@ -165,4 +214,112 @@ void request_reply_unavailable(struct request *r, int64_t retry_after, const cha
     char headers[64];
     snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n", (long long)retry_after);
     request_reply_error(r, 503, headers, code, NULL, message);
+}
+
+/* Value of the hex digit c, or -1. */
+static int request_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* True when the n bytes of s are strict UTF-8 (RFC 3629, table 3-7 of
+ * Unicode: the second byte's range excludes overlong forms, surrogates and
+ * code points above U+10FFFF). */
+static bool request_utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF; /* range of the second byte */
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return false;
+        }
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+        i += len;
+    }
+    return true;
+}
+
+bool request_url_decode(char *s, bool plus_is_space)
+{
+    char *out = s;
+    for (const char *in = s; *in != '\0'; in++) {
+        if (*in == '%') {
+            /* in[2] is read only when in[1] is a digit, so never past the NUL */
+            int hi = request_hex(in[1]);
+            int lo = hi < 0 ? -1 : request_hex(in[2]);
+            if (lo < 0 || (hi == 0 && lo == 0))
+                return false;
+            *out++ = (char)(hi << 4 | lo);
+            in += 2;
+        } else {
+            *out++ = plus_is_space && *in == '+' ? ' ' : *in;
+        }
+    }
+    *out = '\0';
+    return request_utf8_valid((const unsigned char *)s, (size_t)(out - s));
+}
+
+bool request_query_next(const char *query, char *copy, size_t *pos, struct request_query_item *item)
+{
+    for (;;) {
+        char *pair = copy + *pos;
+        if (*pair == '\0')
+            return false;
+        size_t len = strcspn(pair, "&");
+        *pos += len + (pair[len] == '&');
+        pair[len] = '\0';
+        if (len == 0)
+            continue;
+        /* the same offset in query is the pair as sent */
+        const char *raw = query + (pair - copy);
+        char *value = strchr(pair, '=');
+        if (value != NULL)
+            *value++ = '\0';
+        else
+            value = pair + len;
+        item->name = pair;
+        item->value = value;
+        item->name_ok = request_url_decode(pair, true);
+        item->value_ok = request_url_decode(value, true);
+        if (!item->name_ok) {
+            size_t n = 0, raw_len = strcspn(raw, "=&");
+            for (size_t i = 0; i < raw_len && n + 4 <= sizeof(item->raw_name); i++) {
+                unsigned char c = (unsigned char)raw[i];
+                if (c > 0x20 && c < 0x7F)
+                    item->raw_name[n++] = (char)c;
+                else
+                    n += (size_t)snprintf(item->raw_name + n, sizeof(item->raw_name) - n, "%%%02X",
+                                          c);
+            }
+            item->raw_name[n] = '\0';
+            item->name = item->raw_name;
+        }
+        return true;
+    }
 }

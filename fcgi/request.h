@@ -2,9 +2,11 @@
  *
  * A request is owned by the worker thread that accepted it. Strings from
  * FCGX_GetParam die at the next accept, so nothing here outlives the
- * request. Answers go out through request_reply*: the first call writes the
- * status line and headers; a second call is a programming error and is
- * logged, never sent, because a status that went out cannot be changed.
+ * request. Every answer goes out through this module: request_reply* for
+ * a whole document, request_stream_begin + request_stream_write for one
+ * written piece by piece. The first call writes the status line and
+ * headers; a second one is a programming error and is logged, never sent,
+ * because a status that went out cannot be changed.
  */
 #ifndef EYE_FCGI_REQUEST_H
 #define EYE_FCGI_REQUEST_H
@@ -19,11 +21,12 @@ struct request {
     FCGX_Request *fcgx;
     const char *method;
     char path[1024];     /* REQUEST_URI without the query string, not decoded */
-    const char *query;   /* QUERY_STRING, "" when absent */
+    const char *query;   /* the query string as the client sent it, "" when absent */
     int64_t received_us; /* when the request was accepted, µs since the epoch (UTC) */
     char *body;          /* the worker's body buffer; valid after request_read_body */
     size_t body_len;
-    bool answered;
+    bool answered;  /* the status line went out */
+    bool streaming; /* ... through request_stream_begin: the body may follow */
 };
 
 /* Outcome of reading a body, mapped to HTTP by the caller. */
@@ -54,7 +57,8 @@ void request_reply_json(struct request *r, int status, const char *extra_headers
                         struct json_object *body);
 
 /* Sends {"error": {"code": code, "pointer": pointer, "message": message}}.
- * pointer may be NULL when no value is to blame. */
+ * pointer is always a string in the answer: NULL sends "" (no single value
+ * is to blame). */
 void request_reply_error(struct request *r, int status, const char *extra_headers, const char *code,
                          const char *pointer, const char *message);
 
@@ -62,6 +66,45 @@ void request_reply_error(struct request *r, int status, const char *extra_header
  * answer whenever the database cannot serve the request now. */
 void request_reply_unavailable(struct request *r, int64_t retry_after, const char *code,
                                const char *message);
+
+/* Starts an answer whose body is written piece by piece (no
+ * Content-Length): sends the status line, Content-Type and the extra header
+ * lines (each ending in "\r\n", may be NULL). Returns false, sending
+ * nothing, when the request was already answered or the headers do not
+ * fit (logged). */
+bool request_stream_begin(struct request *r, int status, const char *content_type,
+                          const char *extra_headers);
+
+/* Writes len bytes of the body begun by request_stream_begin. Without it
+ * nothing is written (logged): the status line must come first. */
+void request_stream_write(struct request *r, const char *buf, size_t len);
+
+/* Decodes the %XX escapes of s in place (and '+' as a space when
+ * plus_is_space, as in a query string). Returns false when an escape is
+ * malformed ('%' not followed by two hex digits), decodes to NUL, or the
+ * decoded text is not strict UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF, no truncated sequence); s then holds
+ * partly decoded bytes and must not be used. */
+bool request_url_decode(char *s, bool plus_is_space);
+
+/* One name=value pair of a query string, decoded. */
+struct request_query_item {
+    char *name;         /* decoded; when !name_ok, raw_name */
+    char *value;        /* decoded ("" without '='); not text when !value_ok */
+    bool name_ok;       /* the name decoded to text (see request_url_decode) */
+    bool value_ok;      /* the value did */
+    char raw_name[256]; /* when !name_ok: the name as sent, each byte outside
+                         * printable ASCII as %XX (valid UTF-8 to answer with),
+                         * cut past 250 bytes */
+};
+
+/* Takes the next pair of the query string query off copy, a writable copy
+ * of it (the same bytes), starting at *pos (0 for the first) and moving
+ * *pos past it; empty pairs ("a=1&&b=2") are skipped. The texts of *item
+ * point into copy (or into item) and live as long as they do. Returns false
+ * at the end of the query. */
+bool request_query_next(const char *query, char *copy, size_t *pos,
+                        struct request_query_item *item);
 
 /* Reason phrase for an HTTP status ("Accepted" for 202). */
 const char *request_status_text(int status);

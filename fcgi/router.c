@@ -6,21 +6,21 @@
  *   GET  /v1/events, /api/events/, /v1/sessions/{id}/events, /v1/errors
  *                        read key    the read API (read.c)
  *   GET  /v1/health      none        database state, queue depth and age, live rule-set
- *                                    version (503 when the database is unreachable)
+ *                                    version (health.c)
  * Anything else is 404; a known path with another method is 405 with Allow.
+ * This file only routes: every answer, refusals included, is written by
+ * request.c, and every handler lives in its own module.
  */
 #include "autoconfig.h"
 
 #include "fcgi/router.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "fcgi/health.h"
 #include "fcgi/ingest.h"
-#include "fcgi/queue_watch.h"
 #include "fcgi/read.h"
-#include "fcgi/rules_live.h"
-#include "lib/clock.h"
-#include "lib/log.h"
 
 static bool router_path_is(const char *path, const char *a, const char *b)
 {
@@ -57,56 +57,9 @@ static bool router_authorize(struct worker *w, struct request *r, enum auth_scop
     return true;
 }
 
-static void router_health(struct worker *w, struct request *r)
-{
-    const struct ruleset *rules = NULL;
-    struct rules_ref *ref = rules_live_acquire(&rules);
-    /* A connection that died while idle (MariaDB restarted) is replaced
-     * once before the database is declared down. */
-    bool db_up = false;
-    for (int attempt = 0; attempt < 2 && !db_up; attempt++) {
-        bool reused = w->db.conn != NULL;
-        MYSQL *conn = dbconn_get(&w->db);
-        if (conn == NULL)
-            break;
-        db_up = mysql_ping(conn) == 0;
-        if (!db_up) {
-            dbconn_failed(&w->db, mysql_errno(conn));
-            if (!reused)
-                break;
-        }
-    }
-
-    struct json_object *body = json_object_new_object();
-    if (body == NULL) {
-        request_reply_error(r, 503, NULL, "out_of_memory", NULL, "cannot answer now");
-        rules_live_release(ref);
-        return;
-    }
-    json_object_object_add(body, "status", json_object_new_string(db_up ? "ok" : "degraded"));
-    json_object_object_add(body, "database", json_object_new_string(db_up ? "up" : "down"));
-    json_object_object_add(body, "rules_version",
-                           rules ? json_object_new_string(ruleset_version(rules)) : NULL);
-    json_object_object_add(body, "event_types",
-                           json_object_new_int64(rules ? (int64_t)ruleset_count(rules) : 0));
-    struct queue_status q;
-    queue_watch_get(&q);
-    if (q.known) {
-        json_object_object_add(body, "queue_depth", json_object_new_int64(q.depth));
-        json_object_object_add(body, "queue_oldest_age_seconds",
-                               json_object_new_double((double)q.oldest_age_us / 1e6));
-        json_object_object_add(body, "queue_read_ms_ago",
-                               json_object_new_int64((clock_real_us() - q.read_at_us) / 1000));
-        json_object_object_add(body, "queue_over_limit",
-                               json_object_new_boolean(queue_watch_over_limit(w->cfg)));
-    }
-    request_reply_json(r, db_up ? 200 : 503, NULL, body);
-    json_object_put(body);
-    rules_live_release(ref);
-}
-
-/* Returns the decoded session id of /v1/sessions/{id}/events into buf, or
- * NULL when path is not that route. */
+/* Returns the session id of /v1/sessions/{id}/events, as sent (not
+ * decoded: the read API decodes and checks it like any parameter), copied
+ * into buf, or NULL when path is not that route. */
 static const char *router_timeline_id(const char *path, char *buf, size_t cap)
 {
     static const char prefix[] = "/v1/sessions/", suffix[] = "/events";
@@ -116,18 +69,18 @@ static const char *router_timeline_id(const char *path, char *buf, size_t cap)
         return NULL;
     memcpy(buf, path + plen, len - plen - slen);
     buf[len - plen - slen] = '\0';
-    if (strchr(buf, '/') != NULL || !read_url_decode(buf, false) || *buf == '\0')
+    if (strchr(buf, '/') != NULL)
         return NULL;
     return buf;
 }
 
 /* GET with a read key. */
 static void router_read(struct worker *w, struct request *r, enum read_route route,
-                        const char *session_id)
+                        const char *session_raw)
 {
     struct auth_identity who;
     if (router_authorize(w, r, AUTH_SCOPE_READ, &who))
-        read_handle(w, r, route, session_id);
+        read_handle(w, r, route, session_raw);
 }
 
 static void router_not_allowed(struct request *r, const char *allow)
@@ -167,7 +120,7 @@ void router_dispatch(struct worker *w, struct request *r)
     }
     if (router_path_is(r->path, "/v1/health", NULL)) {
         if (get)
-            router_health(w, r);
+            health_handle(w, r);
         else
             router_not_allowed(r, "GET, HEAD");
         return;

@@ -5,6 +5,7 @@ INTEGRATION_TESTS = \
 	tests/integration/client.sh \
 	tests/integration/client_poison.sh \
 	tests/integration/analyst.sh \
+	tests/integration/answers.sh \
 	tests/integration/commit.sh \
 	tests/integration/foundation.sh \
 	tests/integration/ingest.sh \
@@ -31,3 +32,10 @@ tests/integration/servers.log: deploy/apache-eye.conf
 tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES) client/eyeclient.pc
 tests/integration/client.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)
 TESTS += tests/include_cycles.sh
+
+# Unit test of fcgi/request.c's URL decoding (it includes the .c).
+check_PROGRAMS += tests/unit/test_request
+TESTS += tests/unit/test_request
+tests_unit_test_request_SOURCES = tests/unit/test_request.c
+tests_unit_test_request_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_request_LDADD = $(EYE_LIB_LIBS) $(JSONC_LIBS) $(FCGI_LIBS) $(CMOCKA_LIBS)

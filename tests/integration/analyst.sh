@@ -3,7 +3,8 @@
 # (each must use an index: checked with EXPLAIN on a table with enough rows
 # for the optimizer to care), and the HTTP read API (filters, order,
 # keyset pagination under concurrent inserts, NDJSON, errors, parameter
-# errors, key scopes, the prototype's route).
+# errors, malformed %-escapes and text that is not UTF-8, key scopes, the
+# prototype's route and its inclusive date range).
 . "$EYE_SRCDIR/tests/lib/harness.sh"
 harness_start
 KEY=$(new_app shop); RKEY=$(new_app reader --read)
@@ -102,6 +103,19 @@ is "$(json_get "$HTTP_BODY" '.errors[0].payload | fromjson | .session_id')" s3 "
 get "/api/events/?session=s1&category=page%20interaction&date-from=2024-05-01&date-to=2024-05-02"
 is "$HTTP_STATUS" 200 "the prototype's GET /api/events/ answers"
 is "$(json_get "$HTTP_BODY" 'map(.data.path) | join(",")')" "/c,/a,/b,/" "with a bare array, filtered by its parameters"
+# The prototype's date range was inclusive (Django's __range, BETWEEN); /v1's
+# from/to stays half-open.
+get "/api/events/?session=s1&date-from=2024-05-01%2010:00:00&date-to=2024-05-01%2010:00:00"
+is "$HTTP_STATUS:$(json_get "$HTTP_BODY" 'map(.data.path) | join(",")')" "200:/a,/b,/" \
+  "prototype: date-from = date-to gives the events at that instant"
+get "/api/events/?session=s1&date-from=2024-05-01&date-to=2024-05-01T09:00:00Z"
+is "$(json_get "$HTTP_BODY" 'map(.data.path) | join(",")')" "/c" "prototype: an event at date-to is included"
+get "/api/events/?date-from=2024-05-01%2009:00:00.000001&date-to=2024-05-01%2009:59:59.999999"
+is "$(json_get "$HTTP_BODY" 'length')" 0 "prototype: the bounds are the instants given, no wider"
+get "/v1/events?session_id=s1&from=2024-05-01%2010:00:00&to=2024-05-01%2010:00:00"
+is "$HTTP_STATUS:$(json_get "$HTTP_BODY" '.events | length')" "200:0" "/v1: from = to is an empty range (to is exclusive)"
+get "/v1/events?session_id=s1&to=2024-05-01T10:00:00Z"
+is "$(json_get "$HTTP_BODY" '[.events[].data.path] | join(",")')" "/c" "/v1: an event at to is excluded"
 
 # --- parameter errors and scopes ----------------------------------------------------------
 while read -r query code param; do
@@ -116,7 +130,61 @@ limit=ten invalid_parameter limit
 after=notacursor invalid_parameter after
 colour=red unknown_parameter colour
 category=a&category=b invalid_parameter category
+category=%zz invalid_parameter category
+category=% invalid_parameter category
+category=page% invalid_parameter category
+category=%4 invalid_parameter category
+name=a%4g invalid_parameter name
+session_id=%zz&category=x invalid_parameter session_id
+category=%ED%A0%80 invalid_parameter category
+category=%E0%80%AF invalid_parameter category
+category=%F4%90%80%80 invalid_parameter category
+category=%C3 invalid_parameter category
+category=%C3%28 invalid_parameter category
+category=%80 invalid_parameter category
+category=%F0%9F%98 invalid_parameter category
+cat%zzegory=x invalid_parameter cat%zzegory
+%=x invalid_parameter %
+name%=pageview invalid_parameter name%
+%ED%A0%80=x invalid_parameter %ED%A0%80
+from=2024-05-01%zz invalid_parameter from
 BAD
+# Every decoding refusal is a JSON error whose message is valid UTF-8 too.
+get "/v1/events?category=%ED%A0%80"
+is "$(printf '%s' "$HTTP_BODY" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; echo $?):$(json_get "$HTTP_BODY" .error.message)" \
+  "0:category: a malformed %-escape, or not UTF-8 once decoded" "the refusal says what is wrong, in valid UTF-8"
+while read -r path param; do
+  get "$path"
+  is "$HTTP_STATUS:$(json_get "$HTTP_BODY" .error.code):$(json_get "$HTTP_BODY" .error.pointer)" "400:invalid_parameter:$param" "$path: 400 naming $param"
+done <<'BAD'
+/v1/errors?code=%zz code
+/v1/errors?app=%ED%A0%80 app
+/api/events/?session=%zz session
+/api/events/?date-to=%4 date-to
+/v1/sessions/a%zz/events session_id
+/v1/sessions/%ED%A0%80/events session_id
+/v1/sessions/s1%/events session_id
+/v1/sessions/s1/events?limit=%zz limit
+BAD
+# lighttpd refuses some shapes itself before eye.fcgi sees them (its own
+# page, not our JSON; the unit test tests/unit/test_request covers them
+# against the decoder): never a 200.
+for q in 'category=%00' 'category=%FF' 'category=%C0%AF' 'ca%00t=x'; do
+  get "/v1/events?$q"
+  is "$HTTP_STATUS" 400 "?$q: refused (by lighttpd)"
+done
+# Well-formed escapes still decode: '+' and %20 as a space, hex in either
+# case, an escaped '%', valid UTF-8.
+for q in 'category=page+interaction&session_id=s%31' 'category=%70age%20interaction&session_id=s%31'; do
+  get "/v1/events?$q"
+  is "$HTTP_STATUS:$(json_get "$HTTP_BODY" '.events | length')" "200:4" "?$q: decoded as it should be"
+done
+for q in 'category=100%25' 'category=caf%C3%A9' 'category=%F0%9F%98%80' 'category=%F4%8F%BF%BF'; do
+  get "/v1/events?$q"
+  is "$HTTP_STATUS:$(json_get "$HTTP_BODY" '.events | length')" "200:0" "?$q: well-formed text, searched for (no match)"
+done
+get "/v1/sessions/s%31/events"
+is "$HTTP_STATUS:$(json_get "$HTTP_BODY" '.events | length')" "200:4" "the timeline's path segment is decoded"
 http GET /v1/events -H "Authorization: Bearer $KEY"
 is "$HTTP_STATUS:$(json_get "$HTTP_BODY" .error.code)" "403:wrong_scope" "a write key cannot read"
 post_events "$RKEY" "$(pv s5 '2024-05-01 10:00:00')"
