@@ -16,10 +16,9 @@
 #ifndef EYE_FCGI_READ_H
 #define EYE_FCGI_READ_H
 
+#include "fcgi/read_params.h"
 #include "fcgi/request.h"
 #include "fcgi/worker.h"
-
-enum read_route { READ_EVENTS, READ_TIMELINE, READ_ERRORS, READ_PROTOTYPE };
 
 /* Answers an authorized GET on route (always, once); session_raw is the
  * {session_id} path segment of READ_TIMELINE as sent, still %-encoded

@@ -13,9 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fcgi/read.h"
 #include "fcgi/request.h"
 #include "validators/timestamp.h"
+
+/* The read routes (router.c picks one, read.c answers it). */
+enum read_route { READ_EVENTS, READ_TIMELINE, READ_ERRORS, READ_PROTOTYPE };
 
 #define READ_MAX_LIMIT     1000
 #define READ_DEFAULT_LIMIT 100

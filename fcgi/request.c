@@ -18,6 +18,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/utf8.h"
 #include "lib/strparse.h"
 
 bool request_init(struct request *r, FCGX_Request *fcgx)
@@ -228,43 +229,6 @@ static int request_hex(char c)
     return -1;
 }
 
-/* True when the n bytes of s are strict UTF-8 (RFC 3629, table 3-7 of
- * Unicode: the second byte's range excludes overlong forms, surrogates and
- * code points above U+10FFFF). */
-static bool request_utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned lo = 0x80, hi = 0xBF; /* range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            lo = c == 0xE0 ? 0xA0 : 0x80;
-            hi = c == 0xED ? 0x9F : 0xBF;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            lo = c == 0xF0 ? 0x90 : 0x80;
-            hi = c == 0xF4 ? 0x8F : 0xBF;
-        } else {
-            return false;
-        }
-        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        i += len;
-    }
-    return true;
-}
-
 bool request_url_decode(char *s, bool plus_is_space)
 {
     char *out = s;
@@ -282,7 +246,7 @@ bool request_url_decode(char *s, bool plus_is_space)
         }
     }
     *out = '\0';
-    return request_utf8_valid((const unsigned char *)s, (size_t)(out - s));
+    return utf8_valid(s, (size_t)(out - s), NULL);
 }
 
 bool request_query_next(const char *query, char *copy, size_t *pos, struct request_query_item *item)
