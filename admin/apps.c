@@ -286,7 +286,11 @@ static int key_revoke(const struct config *cfg, const char *prefix)
         fprintf(stderr, "eye-admin: no active key with prefix '%s'\n", prefix);
         goto done;
     }
-    fprintf(stderr, "key %s revoked\n", prefix);
+    /* Each eye.fcgi process caches a key it has looked up: say how long a
+     * revoked one can still be accepted. */
+    fprintf(stderr,
+            "key %s revoked; eye.fcgi refuses it within %lld s (ingest.key_cache_seconds)\n",
+            prefix, (long long)cfg->ingest.key_cache_seconds);
     rc = ADMIN_OK;
 
 done:

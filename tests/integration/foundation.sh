@@ -81,7 +81,9 @@ post_events "not-a-key" "$EXAMPLES"
 is "$HTTP_STATUS" 401 "malformed key: 401"
 is "$(sql 'SELECT COUNT(*) FROM event_queue')" 3 "refused requests add nothing to the queue"
 
-stack_admin key revoke "$PREFIX" 2>/dev/null; is $? 0 "key revoke exits 0"
+out=$(stack_admin key revoke "$PREFIX" 2>&1); is $? 0 "key revoke exits 0"
+like "$out" "revoked; eye.fcgi refuses it within [0-9]+ s \(ingest.key_cache_seconds\)" \
+  "key revoke states how long the key may still be accepted"
 stack_admin key revoke "$PREFIX" 2>/dev/null; is $? 1 "revoking it again exits 1"
 like "$(stack_admin app list)" "shop +$PREFIX +write +revoked" "app list shows the key as revoked"
 
