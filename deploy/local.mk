@@ -8,6 +8,27 @@
 systemdsystemunitdir = $(prefix)/lib/systemd/system
 
 nodist_examples_DATA = deploy/apache-eye.conf
+
+# The answers lighttpd and Apache give by themselves (JSON error bodies in
+# mod_asis's format) and lighttpd's handler that sends them; lighttpd.conf
+# finds them through EYE_ERRORS_DIR, apache-eye.conf through its Define.
+errorsdir = $(pkgdatadir)/errors
+dist_errors_DATA = \
+	deploy/errors/400.asis \
+	deploy/errors/403.asis \
+	deploy/errors/404.asis \
+	deploy/errors/405.asis \
+	deploy/errors/408.asis \
+	deploy/errors/411.asis \
+	deploy/errors/413.asis \
+	deploy/errors/414.asis \
+	deploy/errors/417.asis \
+	deploy/errors/431.asis \
+	deploy/errors/4xx.asis \
+	deploy/errors/501.asis \
+	deploy/errors/503.asis \
+	deploy/errors/505.asis \
+	deploy/errors/lighttpd-errors.lua
 nodist_systemdsystemunit_DATA = deploy/eye-spool.service deploy/eye-spool@.service
 EYE_SUBST_FILES = deploy/apache-eye.conf deploy/eye-spool.service deploy/eye-spool@.service
 

@@ -12,6 +12,8 @@
 #   STACK_DB_PORT    MariaDB TCP port on 127.0.0.1
 #   STACK_HTTP_PORT  lighttpd port on 127.0.0.1
 #   STACK_CONFIG     The Eye's config file (written by stack_write_config)
+#   STACK_ERRORS_DIR lighttpd's error bodies (default: deploy/errors of the
+#                    source tree)
 
 # Prints a TCP port on 127.0.0.1 that nothing listens on now.
 stack_free_port() {
@@ -157,7 +159,7 @@ stack_lighttpd_start() {
   : "${STACK_HTTP_PORT:=$(stack_free_port)}"
   EYE_HTTP_PORT=$STACK_HTTP_PORT EYE_RUN_DIR=$STACK_DIR \
     EYE_FCGI_BIN=${STACK_FCGI_BIN:-$STACK_BUILDDIR/fcgi/eye.fcgi} EYE_CONFIG=$STACK_CONFIG \
-    EYE_FCGI_PROCS=${STACK_FCGI_PROCS:-2} \
+    EYE_FCGI_PROCS=${STACK_FCGI_PROCS:-2} EYE_ERRORS_DIR=${STACK_ERRORS_DIR:-$STACK_SRCDIR/deploy/errors} \
     lighttpd -D -f "${STACK_LIGHTTPD_CONF:-$STACK_SRCDIR/lighttpd.conf}" \
     >>"$STACK_DIR/lighttpd.out" 2>&1 &
   STACK_HTTP_PID=$!

@@ -11,6 +11,7 @@ INTEGRATION_TESTS = \
 	tests/integration/ingest.sh \
 	tests/integration/install.sh \
 	tests/integration/rules_admin.sh \
+	tests/integration/server_errors.sh \
 	tests/integration/servers.sh \
 	tests/integration/spool.sh
 TESTS += tests/docs.sh $(INTEGRATION_TESTS)
@@ -29,6 +30,7 @@ TESTS += tests/man.sh
 EXTRA_DIST += tests/man.sh tests/lib/apache.sh
 tests/man.log: admin/eye-admin client/eye-send$(EXEEXT) $(EYE_MAN_PAGES)
 tests/integration/servers.log: deploy/apache-eye.conf
+tests/integration/server_errors.log: deploy/apache-eye.conf
 tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES) client/eyeclient.pc
 tests/integration/client.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)
 TESTS += tests/include_cycles.sh

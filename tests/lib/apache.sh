@@ -66,7 +66,7 @@ apache_write_conf() {
   {
     echo "# Written by tests/lib/apache.sh: a private Apache for one test."
     echo "ServerRoot \"$APACHE_DIR\""
-    for m in mpm_event authz_core alias mime setenvif fcgid; do
+    for m in mpm_event authz_core alias mime setenvif asis fcgid; do
       echo "LoadModule ${m}_module $APACHE_MODULES/mod_$m.so"
     done
     cat <<CONF
@@ -95,6 +95,7 @@ FcgidMaxProcesses 8
 
 Define EYE_FCGI_BIN $fcgi_bin
 Define EYE_CONFIG $STACK_CONFIG
+Define EYE_ERRORS_DIR ${APACHE_ERRORS_DIR:-$EYE_SRCDIR/deploy/errors}
 Include "$(apache_snippet)"
 FcgidMaxProcessesPerClass 4
 CONF
@@ -106,7 +107,9 @@ CONF
 }
 
 # apache_start: starts Apache on a free port and waits (at most 30 s) until
-# eye.fcgi answers /v1/health through it. Sets APACHE_BASE.
+# eye.fcgi answers /v1/health through it. Sets APACHE_BASE. The port is
+# free when chosen, but another test on the machine may take it before
+# Apache binds it: then it tries another one (three ports at most).
 apache_start() {
   mkdir -p "$APACHE_DIR/run" "$APACHE_DIR/fcgid" "$APACHE_DIR/htdocs"
   : "${APACHE_PORT:=$(stack_free_port)}"
@@ -114,12 +117,28 @@ apache_start() {
   # mod_fcgid's sockets are made by the process manager, which runs as the
   # User of the children.
   [ "$(id -u)" = 0 ] && chown nobody:nogroup "$APACHE_DIR/fcgid"
+  local try rc
+  for try in 1 2 3; do
+    apache_start_once
+    rc=$?
+    [ $rc = 2 ] || return $rc
+    echo "apache: port $APACHE_PORT was taken meanwhile; trying another" >&2
+    APACHE_PORT=$(stack_free_port)
+  done
+  return 1
+}
+
+# apache_start_once: one start on APACHE_PORT. Returns 0 when it answers, 2
+# when the port was taken, 1 on any other failure.
+apache_start_once() {
   apache_write_conf
   if ! "$APACHE_BIN" -d "$APACHE_DIR" -f "$APACHE_DIR/httpd.conf" -t >"$APACHE_DIR/configtest.out" 2>&1; then
     echo "apache: configuration refused:" >&2
     cat "$APACHE_DIR/configtest.out" >&2
     return 1
   fi
+  local out_from
+  out_from=$(($(stat -c %s "$APACHE_DIR/apache.out" 2>/dev/null || echo 0) + 1))
   "$APACHE_BIN" -d "$APACHE_DIR" -f "$APACHE_DIR/httpd.conf" -DFOREGROUND \
     >>"$APACHE_DIR/apache.out" 2>&1 &
   APACHE_PID=$!
@@ -129,15 +148,16 @@ apache_start() {
     code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$APACHE_BASE/v1/health")
     case $code in 200 | 503) return 0 ;; esac
     if ! kill -0 "$APACHE_PID" 2>/dev/null; then
-      echo "apache: exited; see $APACHE_DIR/apache.out and error.log" >&2
-      tail -20 "$APACHE_DIR/apache.out" "$APACHE_DIR/error.log" >&2 2>/dev/null
       APACHE_PID=
+      tail -c "+$out_from" "$APACHE_DIR/apache.out" | grep -q 'Address already in use' && return 2
+      echo "apache: exited; see $APACHE_DIR/apache.out and error.log" >&2
+      tail -n 20 "$APACHE_DIR/apache.out" "$APACHE_DIR/error.log" >&2 2>/dev/null
       return 1
     fi
     sleep 0.1
   done
   echo "apache: /v1/health did not answer within 30 s (last status $code)" >&2
-  tail -20 "$APACHE_DIR/error.log" >&2 2>/dev/null
+  tail -n 20 "$APACHE_DIR/error.log" >&2 2>/dev/null
   return 1
 }
 
