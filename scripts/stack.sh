@@ -19,7 +19,10 @@
 stack_free_port() {
   local port tries=0
   while [ $tries -lt 200 ]; do
-    port=$(( RANDOM % 30000 + 20000 ))
+    # Below Linux's ephemeral range (32768-60999 by default): a port there
+    # may be the local end of some client's connection, which no connect
+    # test sees but which makes the server's bind fail (EADDRINUSE).
+    port=$(( RANDOM % 12000 + 20000 ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
