@@ -19,8 +19,10 @@
 static struct ruleset *fuzz_rules;
 static struct body_decoder *fuzz_decoder;
 
-void fuzz_body_init(void)
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+    (void)argc;
+    (void)argv;
     const char *dir = getenv("EYE_RULES_DIR");
     struct rule_problems problems = {0};
     fuzz_rules = ruleset_load_dir(dir != NULL ? dir : EYE_FUZZ_RULES_DIR, &problems);
@@ -40,6 +42,7 @@ void fuzz_body_init(void)
     fuzz_decoder = body_decoder_new(&limits);
     if (fuzz_decoder == NULL)
         abort();
+    return 0;
 }
 
 static void fuzz_check_verdict(const struct event_verdict *v, int rc)

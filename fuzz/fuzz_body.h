@@ -13,9 +13,10 @@
 
 #include "validators/body.h"
 
-/* Loads the rules (EYE_RULES_DIR or the source tree's) and the decoder;
- * aborts when either cannot be had. */
-void fuzz_body_init(void);
+/* libFuzzer's start-up hook, shared by the body harnesses: loads the rules
+ * (EYE_RULES_DIR or the source tree's) and the decoder; aborts when either
+ * cannot be had. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* Decodes data as eye.fcgi decodes a POST body of that format, validates
  * each event in both modes and traps when an invariant breaks: a decoded
