@@ -25,6 +25,9 @@
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
+# The label lets a cleanup find this project's untagged leftovers:
+#   docker image prune --filter label=org.the-eye.stage
+LABEL org.the-eye.stage=build
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       build-essential autoconf automake libtool pkg-config \
@@ -49,6 +52,7 @@ RUN ./autogen.sh >/dev/null 2>&1 \
  && rm -rf /staging/etc/eye
 
 FROM ${BASE_IMAGE}
+LABEL org.the-eye.stage=runtime
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       libfcgi0ldbl libjson-c5 libyaml-0-2 libmariadb3 libpcre2-8-0 libssl3 zlib1g libuuid1 \

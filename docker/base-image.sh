@@ -87,6 +87,13 @@ mirror_security=$(host_mirrors | awk '$1 == "security" { u = $2 } END { print u 
 mirror_main=${mirror_main%/}
 mirror_security=${mirror_security%/}
 
+# One of us at a time: two runs would both build, and import twice. (A
+# user who cannot write the cache folder needs no lock: they cannot build.)
+if mkdir -p "$CACHE" 2>/dev/null && (: >>"$CACHE/.lock") 2>/dev/null; then
+  exec 9>>"$CACHE/.lock"
+  flock 9
+fi
+
 if [ $rebuild = 0 ] && $DOCKER image inspect "$IMAGE" >/dev/null 2>&1; then
   echo present
   exit 0
@@ -98,7 +105,7 @@ if [ $rebuild = 0 ] && [ "${EYE_BASE_PULL:-1}" = 1 ]; then
     echo pulled
     exit 0
   fi
-  log "no registry answered; building $IMAGE locally from $mirror_main"
+  log "no registry answered; making $IMAGE here, from $mirror_main"
 fi
 
 # One tarball per mirror pair, so a machine that changes mirrors rebuilds.
@@ -125,7 +132,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 command -v debootstrap >/dev/null || { log "debootstrap is missing: apt-get install debootstrap"; exit 1; }
 
-mkdir -p "$CACHE"
 root=$(mktemp -d "${TMPDIR:-/tmp}/eye-base.XXXXXX")
 cleanup() {
   mountpoint -q "$root/proc" && umount "$root/proc"
