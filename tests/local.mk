@@ -29,3 +29,13 @@ tests/man.log: admin/eye-admin client/eye-send$(EXEEXT) $(EYE_MAN_PAGES)
 tests/integration/servers.log: deploy/apache-eye.conf
 tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES) client/eyeclient.pc
 tests/integration/client.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)
+
+# The Docker image and compose stack (docker.sh). Not in `make check`: on a
+# cold cache it builds a base system and two images (minutes, and network
+# to the Debian mirror). Its own target, for .ci/run to call:
+#   make check-docker
+DOCKER_TESTS = tests/integration/docker.sh
+EXTRA_DIST += $(DOCKER_TESTS) Dockerfile compose.yaml .dockerignore docker docs/docker.md
+check-docker:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(DOCKER_TESTS)'
+.PHONY: check-docker
