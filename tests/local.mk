@@ -41,3 +41,13 @@ TESTS += tests/unit/test_request
 tests_unit_test_request_SOURCES = tests/unit/test_request.c
 tests_unit_test_request_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_request_LDADD = $(EYE_LIB_LIBS) $(JSONC_LIBS) $(FCGI_LIBS) $(CMOCKA_LIBS)
+
+# The Docker image and compose stack (docker.sh). Not in `make check`: on a
+# cold cache it builds a base system and two images (minutes, and network
+# to the Debian mirror). Its own target, for .ci/run to call:
+#   make check-docker
+DOCKER_TESTS = tests/integration/docker.sh
+EXTRA_DIST += $(DOCKER_TESTS) Dockerfile compose.yaml .dockerignore docker docs/docker.md
+check-docker:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(DOCKER_TESTS)'
+.PHONY: check-docker
