@@ -29,3 +29,11 @@ tests/man.log: admin/eye-admin client/eye-send$(EXEEXT) $(EYE_MAN_PAGES)
 tests/integration/servers.log: deploy/apache-eye.conf
 tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES) client/eyeclient.pc
 tests/integration/client.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)
+
+# Debian packages (issue 18): builds them from a copy of the tree and
+# installs them in a debootstrapped bookworm. It runs nothing of the build
+# tree, so it runs in the plain build only, not again under the sanitizers.
+if !ENABLE_SANITIZERS
+TESTS += tests/integration/debian.sh
+endif
+EXTRA_DIST += tests/integration/debian.sh debian
