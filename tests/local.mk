@@ -37,3 +37,9 @@ if !ENABLE_SANITIZERS
 TESTS += tests/integration/debian.sh
 endif
 EXTRA_DIST += tests/integration/debian.sh debian
+
+# The API description (issue 18): docs/openapi.yaml linted, and every
+# answer of a running stack held to it (tests/contract/).
+TESTS += tests/integration/openapi.sh
+EXTRA_DIST += tests/integration/openapi.sh docs/openapi.yaml tests/contract
+tests/integration/openapi.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
