@@ -51,3 +51,17 @@ EXTRA_DIST += $(DOCKER_TESTS) Dockerfile compose.yaml .dockerignore docker docs/
 check-docker:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(DOCKER_TESTS)'
 .PHONY: check-docker
+
+# Debian packages (issue 18): builds them from a copy of the tree and
+# installs them in a debootstrapped bookworm. It runs nothing of the build
+# tree, so it runs in the plain build only, not again under the sanitizers.
+if !ENABLE_SANITIZERS
+TESTS += tests/integration/debian.sh
+endif
+EXTRA_DIST += tests/integration/debian.sh debian
+
+# The API description (issue 18): docs/openapi.yaml linted, and every
+# answer of a running stack held to it (tests/contract/).
+TESTS += tests/integration/openapi.sh
+EXTRA_DIST += tests/integration/openapi.sh docs/openapi.yaml tests/contract
+tests/integration/openapi.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
