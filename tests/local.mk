@@ -29,3 +29,7 @@ tests/man.log: admin/eye-admin client/eye-send$(EXEEXT) $(EYE_MAN_PAGES)
 tests/integration/servers.log: deploy/apache-eye.conf
 tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES) client/eyeclient.pc
 tests/integration/client.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)
+
+# The fault suite (issue 14): faults under steady load from tests/lib/loadgen.py.
+INTEGRATION_TESTS += tests/integration/faults.sh
+EXTRA_DIST += tests/lib/ledger.sh tests/lib/loadgen.py
