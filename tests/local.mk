@@ -33,3 +33,6 @@ tests/integration/client.log: client/eye-send$(EXEEXT) tests/client/client_drive
 # The fault suite (issue 14): faults under steady load from tests/lib/loadgen.py.
 INTEGRATION_TESTS += tests/integration/faults.sh
 EXTRA_DIST += tests/lib/ledger.sh tests/lib/loadgen.py
+# The soak (issue 14): bench/soak.sh for 60 s.
+INTEGRATION_TESTS += tests/integration/soak.sh
+EXTRA_DIST += bench/soak.sh

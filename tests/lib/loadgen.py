@@ -16,6 +16,8 @@ wrong type in data, a missing member), which must end in event_errors.
 --hostile is the share of requests that are hostile bodies instead of a
 batch (not JSON, invalid UTF-8, nesting too deep, a bad gzip stream, a
 wrong key, an empty array...): each must get its 4xx and is never retried.
+--reads is the share of requests that are GETs instead: a session's events
+through the read API (with --read-key) or /v1/health; each must get 200.
 
 Files written into --out (appended to, one line per fact, flushed at once
 so a killed run leaves a readable ledger):
@@ -158,13 +160,14 @@ def hostile_shapes(key):
     ]
 
 
-def post(args, path, headers, body):
+def post(args, path, headers, body, method="POST"):
     """One attempt. Returns (status or None, headers dict, body bytes, error)."""
     conn = http.client.HTTPConnection(args.host, args.port, timeout=args.timeout)
     try:
         h = dict(headers)
-        h["Content-Length"] = str(len(body))
-        conn.request("POST", path, body=body, headers=h)
+        if body is not None:
+            h["Content-Length"] = str(len(body))
+        conn.request(method, path, body=body, headers=h)
         resp = conn.getresponse()
         data = resp.read()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data, None
@@ -281,6 +284,26 @@ def send_hostile(sh, rng, thread, shapes):
         sh.problem("thread %d: hostile %s answered %s %s, expected %d" % (thread, name, status, code, want))
 
 
+def send_read(sh, rng, thread):
+    """A read API request (GET, read key): a session's events, or health."""
+    args = sh.args
+    if rng.random() < 0.2:
+        name, path, headers = "health", "/v1/health", {}
+    else:
+        session = "%s-%d-%d" % (args.prefix, thread, rng.randrange(args.sessions))
+        name, path = "read", "/v1/events?session_id=%s&limit=20" % session
+        headers = {"Authorization": "Bearer " + args.read_key}
+    start = time.time()
+    status, _, data, err = post(args, path, headers, None, method="GET")
+    end = time.time()
+    code = err if status is None else error_code(data)
+    sh.record(line_request="%d\t%.3f\t%.3f\t%s\t%s\t0\t%s\n"
+              % (thread, start, end, status if status is not None else "ERR", code, name))
+    sh.count("reads")
+    if status != 200:
+        sh.problem("thread %d: %s answered %s %s, expected 200" % (thread, path, status, code))
+
+
 def sender(sh, thread):
     args = sh.args
     rng = random.Random()
@@ -297,8 +320,12 @@ def sender(sh, thread):
         next_at += interval
         if next_at < time.monotonic() - 5 * interval:
             next_at = time.monotonic()  # fell behind (retries): do not burst
-        if args.hostile > 0 and rng.random() < args.hostile:
+        roll = rng.random()
+        if roll < args.hostile:
             send_hostile(sh, rng, thread, shapes)
+            continue
+        if roll < args.hostile + args.reads:
+            send_read(sh, rng, thread)
             continue
         events = []
         for _ in range(args.batch):
@@ -323,11 +350,15 @@ def main():
     p.add_argument("--prefix", default="load")
     p.add_argument("--invalid", type=float, default=0.05)
     p.add_argument("--hostile", type=float, default=0.0)
+    p.add_argument("--reads", type=float, default=0.0, help="share of requests that are reads")
+    p.add_argument("--read-key", default="")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per attempt")
     p.add_argument("--retry-base", type=float, default=0.1)
     p.add_argument("--retry-max", type=float, default=2.0)
     p.add_argument("--give-up", type=float, default=120.0)
     args = p.parse_args()
+    if args.reads > 0 and not args.read_key:
+        p.error("--reads needs --read-key")
     u = args.url.split("://", 1)[-1].rstrip("/")
     args.host, _, port = u.partition(":")
     args.port = int(port or 80)
