@@ -16,16 +16,27 @@
 #     answers are bounded 503s, and after SIGCONT no thread is stuck;
 #   lighttpd restarted;
 #   the database's disk full (the `eye` database folder is a small tmpfs,
-#     filled up): 503s while full, no corrupted rows, recovery once space
-#     is freed.
+#     filled up): bounded answers while full, no corrupted rows (CHECK
+#     TABLE), recovery once space is freed (MariaDB 10.11 may abort on
+#     the full disk; it is then started again, as systemd would).
 #
 # After each (tests/lib/ledger.sh, ledger_check): every acknowledged event
 # is stored exactly once (events for the accepted, event_errors for the
 # rejected, with their session, data and code), session counters are
 # exact, the queue drains, nothing is quarantined, every process is there
-# and answers /v1/health.
+# and answers /v1/health, and no eye.fcgi thread is left blocked on a
+# database socket.
+#
+# Known bugs, reported with this suite and marked TODO below (automake
+# counts them XFAIL; drop the TODO when fixed): a full table (MariaDB error
+# 1114) is answered 500, not 503; a rejected event delivered twice (a
+# retry after a lost answer) is recorded twice in event_errors. A third,
+# eye-spool quarantining valid events on a full disk, is allowed and
+# counted in the disk-full check (LEDGER_QUARANTINE_REASON): its timing is
+# not deterministic enough for a TODO.
 #
 # Needs root (a tmpfs is mounted for the disk-full case) and python3.
+# About 1.5 minutes, with or without the sanitizers.
 . "$EYE_SRCDIR/tests/lib/harness.sh"
 . "$EYE_SRCDIR/tests/lib/ledger.sh"
 SPOOL=$EYE_BUILDDIR/spool/eye-spool
@@ -43,7 +54,7 @@ MNT=
 faults_cleanup() {
   local rc=$?
   ledger_kill
-  [ -n "$MNT" ] && rm -f "$MNT/filler"
+  [ -n "$MNT" ] && mountpoint -q "$MNT" && rm -f "$MNT"/filler*
   spool_stop_all
   stack_lighttpd_stop
   stack_mariadb_stop
@@ -102,8 +113,8 @@ stack_mariadb_start || bail "MariaDB did not start"
 # only holds what is written into it.
 MNT=$STACK_DIR/mariadb/eye
 mkdir -p "$MNT"
-mount -t tmpfs -o size=256m,mode=0750 tmpfs "$MNT"
-ok $? "a 256 MiB tmpfs holds the eye database (mount needs root)" || true
+mount -t tmpfs -o size=256m,mode=0750 tmpfs "$MNT" ||
+  bail "cannot mount a tmpfs for the eye database (the fault suite needs root)"
 stack_write_config "$STACK_DIR/eye.yaml"
 stack_schema || bail "schema set-up failed"
 stack_lighttpd_start || bail "lighttpd did not start"
@@ -267,6 +278,7 @@ phase "disk full"
 TODO_503="eye.fcgi answers error 1114 (table full) with 500, not 503"
 fill_up() { # fills the tmpfs to the last 64 KiB block
   local avail j=0
+  mountpoint -q "$MNT" || return 1 # never the disk under it
   avail=$(df -k --output=avail "$MNT" | tail -1)
   fallocate -l $(((avail - 2048) * 1024)) "$MNT/filler" || return 1
   while fallocate -l 65536 "$MNT/filler.$j" 2>/dev/null; do j=$((j + 1)); done
