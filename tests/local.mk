@@ -65,3 +65,10 @@ EXTRA_DIST += tests/integration/debian.sh debian
 TESTS += tests/integration/openapi.sh
 EXTRA_DIST += tests/integration/openapi.sh docs/openapi.yaml tests/contract
 tests/integration/openapi.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
+
+# The fault suite (issue 14): faults under steady load from tests/lib/loadgen.py.
+INTEGRATION_TESTS += tests/integration/faults.sh
+EXTRA_DIST += tests/lib/ledger.sh tests/lib/loadgen.py
+# The soak (issue 14): bench/soak.sh for 60 s.
+INTEGRATION_TESTS += tests/integration/soak.sh
+EXTRA_DIST += bench/soak.sh
