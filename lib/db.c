@@ -69,9 +69,22 @@ bool db_error_is_connection_lost(unsigned int err)
     }
 }
 
+bool db_error_is_unwritable(unsigned int err)
+{
+    switch (err) {
+    case ER_DISK_FULL:
+    case ER_RECORD_FILE_FULL:
+    case ER_OPTION_PREVENTS_STATEMENT:
+    case ER_READ_ONLY_MODE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool db_error_is_transient(unsigned int err)
 {
-    if (db_error_is_connection_lost(err))
+    if (db_error_is_connection_lost(err) || db_error_is_unwritable(err))
         return true;
     switch (err) {
     case ER_LOCK_DEADLOCK:

@@ -18,8 +18,14 @@
 MYSQL *db_connect(const struct config *cfg, const struct config_account *account);
 
 /* True for errors that say "try again later": the server is gone or
- * restarting, a lock wait timed out, a deadlock chose this transaction. */
+ * restarting, a lock wait timed out, a deadlock chose this transaction, or
+ * the server cannot write for now (db_error_is_unwritable). */
 bool db_error_is_transient(unsigned int err);
+
+/* True for errors that say "this server cannot write now, whatever the
+ * statement": its disk or a table is full (1021, 1114), it runs read-only
+ * (1290, 1836). The connection is fine; retrying at once is pointless. */
+bool db_error_is_unwritable(unsigned int err);
 
 /* True for errors that mean the connection itself is unusable. */
 bool db_error_is_connection_lost(unsigned int err);

@@ -110,6 +110,7 @@ int main(int argc, char **argv)
     int64_t backoff = 100, idle = 10, isolate_left = 0;
     int64_t next_summary = spool_now_ms() + cfg.spool.summary_interval_seconds * 1000;
     bool was_offline = false;
+    bool stalled = false;
     char reason[1024];
     log_info("started (batch %lld, poll %lld ms%s)", (long long)cfg.spool.batch_size,
              (long long)cfg.spool.poll_interval_ms, once ? ", once" : "");
@@ -144,6 +145,11 @@ int main(int argc, char **argv)
         int64_t limit = isolate_left > 0 ? 1 : cfg.spool.batch_size;
         struct spool_batch_stats b;
         enum spool_result r = spool_batch(&s, limit, &b, reason, sizeof(reason));
+        if (r != SPOOL_STALLED && stalled) {
+            log_info("the database writes again");
+            stalled = false;
+            backoff = 100;
+        }
         switch (r) {
         case SPOOL_OK:
             if (b.claimed == 0) {
@@ -173,6 +179,16 @@ int main(int argc, char **argv)
             break;
         case SPOOL_OFFLINE:
             was_offline = true;
+            spool_sleep_ms(backoff);
+            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+            break;
+        case SPOOL_STALLED:
+            /* Not the rows' fault: nothing is quarantined. Said once when it
+             * starts and once when it ends, not once per attempt. */
+            if (!stalled)
+                log_warn("the database cannot write (%s); waiting", reason);
+            stalled = true;
+            t.retries++;
             spool_sleep_ms(backoff);
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             break;

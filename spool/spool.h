@@ -51,6 +51,8 @@ enum spool_result {
     SPOOL_OK,      /* committed (claimed may be 0: the queue was empty) */
     SPOOL_RETRY,   /* deadlock or lock wait: rolled back, try again now */
     SPOOL_OFFLINE, /* the connection is gone: reconnect with backoff */
+    SPOOL_STALLED, /* the server cannot write (disk full, read-only): rolled
+                    * back, keep the connection, try again with backoff */
     SPOOL_POISON,  /* a row cannot be stored: rolled back, isolate it */
 };
 

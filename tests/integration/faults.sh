@@ -27,13 +27,11 @@
 # and answers /v1/health, and no eye.fcgi thread is left blocked on a
 # database socket.
 #
-# Known bugs, reported with this suite and marked TODO below (automake
-# counts them XFAIL; drop the TODO when fixed): a full table (MariaDB error
-# 1114) is answered 500, not 503; a rejected event delivered twice (a
-# retry after a lost answer) is recorded twice in event_errors. A third,
-# eye-spool quarantining valid events on a full disk, is allowed and
-# counted in the disk-full check (LEDGER_QUARANTINE_REASON): its timing is
-# not deterministic enough for a TODO.
+# Two bugs this suite found are fixed and tested here: a full table
+# (MariaDB error 1114) was answered 500 and made eye-spool quarantine valid
+# events; a rejected event delivered twice (a retry after a lost answer)
+# was recorded twice in event_errors. is_todo (tests/lib/ledger.sh) marks
+# a known bug that is not fixed yet; none is left.
 #
 # Needs root (a tmpfs is mounted for the disk-full case) and python3.
 # About 1.5 minutes, with or without the sanitizers.
@@ -266,16 +264,13 @@ ledger_check "lighttpd restarted"
 # --- the database's disk full -----------------------------------------------------
 phase "disk full"
 # MariaDB answers an INSERT that needs space it cannot get with error 1114
-# ("The table ... is full"). Known bugs, reported with this test:
-# eye.fcgi answers it 500 internal_error, not 503 (fcgi/queue.c takes any
-# error that is not a lost connection for a bad request: QUEUE_FAILED),
-# and eye-spool takes it for a poison row (spool/batch.c, spool_fail), so
-# after spool.max_attempts it may move valid events to event_quarantine;
-# the checks below allow that (LEDGER_QUARANTINE_REASON) and count them.
+# ("The table ... is full"). eye.fcgi answers it 503 database_unavailable
+# (lib/db.c, db_error_is_unwritable) and eye-spool waits for space with
+# backoff instead of taking the rows for poison (SPOOL_STALLED): nothing is
+# quarantined.
 # MariaDB 10.11 itself may abort on a full disk ("[FATAL] InnoDB: Error
 # (Out of disk space) in rollback"): then it is started again once space
 # is freed, as its service manager would, and recovers.
-TODO_503="eye.fcgi answers error 1114 (table full) with 500, not 503"
 fill_up() { # fills the tmpfs to the last 64 KiB block
   local avail j=0
   mountpoint -q "$MNT" || return 1 # never the disk under it
@@ -317,15 +312,15 @@ load_stop
 answers=$(answered_between "$t_full" "$t_free")
 diag "answers while the disk was full: $answers"
 like "$answers" "[0-9]" "requests were answered while the disk was full (no hang)"
-is "$(echo "$answers" | tr ';' '\n' | grep -v -E '^[0-9]+ (202 -|503 database_unavailable|500 internal_error)$' | grep -c .)" 0 \
-  "while the disk is full, writes are answered 202, 503 database_unavailable (or 500, below)"
-is_todo "$TODO_503" "$(echo "$answers" | tr ';' '\n' | awk '$2 == 500 { n += $1 } END { print n + 0 }')" 0 \
+is "$(echo "$answers" | tr ';' '\n' | grep -v -E '^[0-9]+ (202 -|503 database_unavailable)$' | grep -c .)" 0 \
+  "while the disk is full, writes are answered 202 or 503 database_unavailable"
+is "$(echo "$answers" | tr ';' '\n' | awk '$2 == 500 { n += $1 } END { print n + 0 }')" 0 \
   "while the disk is full, no write is answered 500"
 longest=$(longest_between "$t_full" "$t_free")
 ok $([ "$longest" -le "$bound" ] && echo 0 || echo 1) "no answer took longer than $bound ms with the disk full (longest: $longest ms)"
 after=$(first_202_after "$t_free")
 ok $([ "$after" != never ] && [ "${after%.*}" -lt 10 ] && echo 0 || echo 1) "202s again ${after} s after space was freed"
-LEDGER_QUARANTINE_REASON='%is full (error 1114)%' ledger_check "disk full"
+ledger_check "disk full"
 # No corrupted rows: InnoDB's own check of every table, and the JSON.
 checked=$(sql "CHECK TABLE event_queue, sessions, events, event_errors, event_quarantine, spool_counters" |
   awk -F'\t' '$3 == "status" { print $4 }' | sort | uniq -c | sed 's/^ *//')
@@ -338,16 +333,14 @@ grep -q "is full" "$STACK_DIR/mariadb.err"; ok $? "MariaDB did report a full tab
 phase "duplicate rejected event"
 # What the faults above do to a rejected event whose 202 was lost: the
 # client sends it again with the same event_id. A valid event is stored
-# once (events.event_id is unique); a rejected one is recorded once per
-# delivery, as event_errors has no unique event_id and the spool inserts
-# every flagged queue row (spool/batch.c, insert_errors).
-TODO_DUP="a retried rejected event is recorded in event_errors once per delivery"
+# once (events' unique key); a rejected one is recorded once too
+# (spool/batch.c, insert_errors, skips an event_id already recorded).
 BAD='{"event_id": "0b5e7f3c-2d4a-4e1b-9c8d-7a6f5e4d3c2b", "session_id": "dup-1", "category": "page interaction", "name": "pageview", "data": {"host": "a.example.com", "path": 5}, "timestamp": "2024-05-01T10:00:00Z"}'
 post_events "$KEY" "$BAD"; s1=$HTTP_STATUS
 post_events "$KEY" "$BAD"; s2=$HTTP_STATUS
 is "$s1 $s2" "422 422" "the same rejected event sent twice: 422 both times"
 wait_drained 30
-is_todo "$TODO_DUP" "$(sql "SELECT COUNT(*) FROM event_errors WHERE event_id = '0b5e7f3c-2d4a-4e1b-9c8d-7a6f5e4d3c2b'")" 1 \
+is "$(sql "SELECT COUNT(*) FROM event_errors WHERE event_id = '0b5e7f3c-2d4a-4e1b-9c8d-7a6f5e4d3c2b'")" 1 \
   "a rejected event sent twice (a retry) is recorded in event_errors once"
 
 phase "done"
