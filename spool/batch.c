@@ -98,6 +98,17 @@ static const struct {
                            " WHERE q.error_code IS NULL) k"
                            " STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"
                            " ON s.session_key = k.session_key WHERE s.event_count = 0"},
+    /* A rejected event is recorded once per application and event_id, as
+     * a stored one is: a client that retries after a lost answer sends it
+     * again. There is no unique key to lean on (event_errors is to be
+     * partitioned by time), so the statement skips an event_id already
+     * recorded (ix_event_errors_event_id) and, within the batch, every
+     * delivery but the first (ROW_NUMBER: the claim is a temporary table,
+     * which one statement may open only once). The NOT EXISTS read is a
+     * locking one inside INSERT ... SELECT, so two spoolers recording the
+     * same event_id at once collide on the index gap: one deadlocks, is
+     * rolled back, retries and then finds the other's row. Rows without an
+     * event_id are all recorded. */
     [SS_ERRORS] = {"insert_errors",
                    "INSERT INTO event_errors (id, event_id, application_id, received_at, "
                    "session_key, category, name, code, pointer, message, payload, "
@@ -106,8 +117,14 @@ static const struct {
                    "q.category, q.name, q.error_code, COALESCE(q.error_pointer, ''), "
                    "COALESCE(q.error_message, ''), q.payload, q.payload_truncated, "
                    "q.rules_version "
-                   "FROM event_queue q JOIN spool_claim c ON c.id = q.id "
-                   "WHERE q.error_code IS NOT NULL ORDER BY q.id"},
+                   "FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q.application_id,"
+                   " q.event_id ORDER BY q.id) AS delivery"
+                   " FROM event_queue q JOIN spool_claim c ON c.id = q.id"
+                   " WHERE q.error_code IS NOT NULL) q "
+                   "WHERE q.event_id IS NULL OR (q.delivery = 1 AND NOT EXISTS ("
+                   "SELECT 1 FROM event_errors x FORCE INDEX (ix_event_errors_event_id)"
+                   " WHERE x.event_id = q.event_id AND x.application_id = q.application_id)) "
+                   "ORDER BY q.id"},
     [SS_DELETE] = {"delete_claimed",
                    "DELETE q FROM event_queue q JOIN spool_claim c ON c.id = q.id"},
     [SS_DUPLICATES] = {"count_duplicates",
@@ -190,6 +207,10 @@ static enum spool_result spool_fail(struct spool *s, MYSQL_STMT *stmt, int id, c
         return SPOOL_OFFLINE;
     }
     mysql_rollback(s->conn);
+    if (db_error_is_unwritable(err)) {
+        log_debug("%s: %s (error %u); waiting for the server", spool_sql[id].name, msg, err);
+        return SPOOL_STALLED;
+    }
     if (db_error_is_transient(err)) {
         log_info("%s: %s (error %u); retrying the batch", spool_sql[id].name, msg, err);
         return SPOOL_RETRY;
