@@ -32,6 +32,12 @@ static const char *const env_field_names[ENVELOPE_FIELD_COUNT] = {"session_id", 
 /* Largest maxFutureSeconds / maxAgeSeconds: 200 years. */
 #define ENV_MAX_SECONDS INT64_C(6311520000)
 
+/* session_id, category and name are stored in VARCHAR(255) columns
+ * (sessions.session_key, events.category, ...): a longer limit would let
+ * an event pass its rules and then fail the queue INSERT. A section
+ * without maxLength gets this one. */
+#define ENV_COLUMN_CHARS 255
+
 static bool env_seconds(struct rule_problems *problems, const char *file, const struct ynode *v,
                         const char *key, int64_t *us_out)
 {
@@ -73,6 +79,14 @@ bool envelope_apply(struct envelope *env, const struct ynode *root, const char *
                                    "'%s' is always a string; 'type' may only "
                                    "say string",
                                    key->text);
+                continue;
+            }
+            if (!schema_cap_max_length(s, ENV_COLUMN_CHARS)) {
+                schema_free(s);
+                ok = ynode_problem(problems, file, v,
+                                   "'%s' allows at most maxLength %d: the columns that "
+                                   "store it hold %d characters",
+                                   key->text, ENV_COLUMN_CHARS, ENV_COLUMN_CHARS);
                 continue;
             }
             schema_free(env->fields[f]);

@@ -96,6 +96,15 @@ bool schema_force_string(struct schema *s)
     return s->types == SCHEMA_T_STRING;
 }
 
+bool schema_cap_max_length(struct schema *s, int64_t max)
+{
+    if (s->max_len > max)
+        return false;
+    if (s->max_len < 0)
+        s->max_len = max;
+    return true;
+}
+
 void schema_string_limits(const struct schema *s, int64_t *min_length, int64_t *max_length,
                           const char **pattern, const char **format)
 {

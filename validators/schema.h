@@ -58,6 +58,10 @@ unsigned schema_types(const struct schema *s);
  * types other than string (the caller reports that). */
 bool schema_force_string(struct schema *s);
 
+/* Bounds s's maxLength by max characters: sets it when s has none, and
+ * returns false (s unchanged) when s allows more. */
+bool schema_cap_max_length(struct schema *s, int64_t max);
+
 /* Writes s's string limits: -1 for an absent length bound, NULL for no
  * pattern or format; the strings are owned by s. */
 void schema_string_limits(const struct schema *s, int64_t *min_length, int64_t *max_length,

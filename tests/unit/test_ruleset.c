@@ -119,16 +119,35 @@ static void test_envelope_override(void **state)
     struct ruleset *rs = ruleset_load_texts(files, 2, NULL);
     assert_non_null(rs);
     struct envelope_limits l;
-    /* The section replaces the built-in one whole. */
+    /* The section replaces the built-in one whole, but its length stays
+     * within the 255 characters of the columns that store it. */
     ruleset_envelope_limits(rs, ENVELOPE_SESSION_ID, &l);
     assert_int_equal(l.min_length, -1);
-    assert_int_equal(l.max_length, -1);
+    assert_int_equal(l.max_length, 255);
     assert_null(l.pattern);
     assert_string_equal(l.format, "uuid");
     /* Others keep their defaults. */
     ruleset_envelope_limits(rs, ENVELOPE_NAME, &l);
     assert_int_equal(l.max_length, 64);
     ruleset_free(rs);
+
+    static const char at_cap[] = "category: {maxLength: 255}\n";
+    files[1].text = at_cap;
+    files[1].len = sizeof(at_cap) - 1;
+    rs = ruleset_load_texts(files, 2, NULL);
+    assert_non_null(rs);
+    ruleset_envelope_limits(rs, ENVELOPE_CATEGORY, &l);
+    assert_int_equal(l.max_length, 255);
+    ruleset_free(rs);
+
+    static const char past_cap[] = "session_id: {maxLength: 256}\n";
+    files[1].text = past_cap;
+    files[1].len = sizeof(past_cap) - 1;
+    struct rule_problems capped = {0};
+    assert_null(ruleset_load_texts(files, 2, &capped));
+    assert_int_equal(capped.count, 1);
+    assert_non_null(strstr(capped.items[0].message, "at most maxLength 255"));
+    rule_problems_clear(&capped);
 
     static const char bad[] = "name: {type: integer}\n";
     files[1].text = bad;
