@@ -27,6 +27,13 @@ struct body_frame {
     size_t index;        /* array: index of the current element */
     const char *key;     /* object: raw text of the current member name */
     size_t key_len;
+    size_t names_from;   /* object: its first entry in body_scan.names */
+};
+
+/* A member name's raw text, for finding which one is repeated. */
+struct body_name {
+    const char *text;
+    size_t len;
 };
 
 struct body_decoder {
@@ -47,6 +54,12 @@ struct body_scan {
     size_t depth; /* frames in the offence's path */
     bool in_key;  /* the offence is in a member name: point at its object */
     char message[160];
+    /* Set only on the second pass over a text whose member count says a
+     * name is repeated: the names of the open objects (owned, freed by
+     * body_parse_scan); names_oom when they did not fit in memory. */
+    bool find_duplicate, names_oom;
+    struct body_name *names;
+    size_t names_n, names_cap;
 };
 
 static void body_fail(struct body_error *e, int status, const char *code, const char *fmt, ...)
@@ -104,11 +117,39 @@ bool body_media(const char *content_type, const char *content_encoding, enum bod
     bool ndjson =
         strcmp(media, "application/x-ndjson") == 0 || strcmp(media, "application/jsonl") == 0;
     if (!ndjson && *media != '\0' && strcmp(media, "application/json") != 0) {
+        /* Echoed only when it is printable ASCII: the answer is UTF-8. */
+        bool printable = true;
+        for (const char *c = media; *c != '\0'; c++)
+            printable = printable && *c > ' ' && *c < 0x7f;
         body_fail(err, 415, "unsupported_media_type",
                   "Content-Type %s is not accepted; send application/json or "
                   "application/x-ndjson",
-                  media);
+                  printable ? media : "(not ASCII)");
         return false;
+    }
+    /* JSON is UTF-8 (RFC 8259): a body that says it is in another charset
+     * is not decoded from it, it is refused. Other parameters are ignored. */
+    for (const char *p = strchr(ct, ';'); p != NULL; p = strchr(p + 1, ';')) {
+        const char *v = p + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (strncasecmp(v, "charset=", 8) != 0)
+            continue;
+        v += 8;
+        size_t vlen = strcspn(v, "; \t");
+        bool quoted = vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"';
+        if (quoted)
+            v++, vlen -= 2;
+        if (!((vlen == 5 && strncasecmp(v, "utf-8", 5) == 0) ||
+              (vlen == 4 && strncasecmp(v, "utf8", 4) == 0))) {
+            body_fail(err, 415, "unsupported_media_type",
+                      "the body is JSON in UTF-8; charset %.*s is not accepted",
+                      (int)(vlen > 32 ? 32 : vlen), v);
+            if (!utf8_valid(err->message, strlen(err->message), NULL))
+                snprintf(err->message, sizeof(err->message),
+                         "the body is JSON in UTF-8; no other charset is accepted");
+            return false;
+        }
     }
     *format = ndjson ? BODY_NDJSON : BODY_JSON;
     *gzip = false;
@@ -256,6 +297,93 @@ static bool body_scan_string(const char *s, size_t len, size_t *i, struct body_s
     return true;
 }
 
+/* Checks the number that starts at s[*i] against JSON's grammar, which
+ * json-c is laxer about (it takes "1."): -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?. Leaves *i on its last byte. */
+static bool body_scan_number(const char *s, size_t len, size_t *i, struct body_scan *sc)
+{
+    size_t k = *i, digits;
+    if (s[k] == '-')
+        k++;
+    digits = 0;
+    while (k < len && isdigit((unsigned char)s[k]))
+        k++, digits++;
+    bool ok = digits > 0 && !(digits > 1 && s[k - digits] == '0');
+    if (ok && k < len && s[k] == '.') {
+        k++;
+        for (digits = 0; k < len && isdigit((unsigned char)s[k]); k++)
+            digits++;
+        ok = digits > 0;
+    }
+    if (ok && k < len && (s[k] == 'e' || s[k] == 'E')) {
+        k++;
+        if (k < len && (s[k] == '+' || s[k] == '-'))
+            k++;
+        for (digits = 0; k < len && isdigit((unsigned char)s[k]); k++)
+            digits++;
+        ok = digits > 0;
+    }
+    if (!ok) {
+        sc->code = "invalid_json";
+        snprintf(sc->message, sizeof(sc->message), "a malformed number at byte %zu", *i);
+        return false;
+    }
+    *i = k - 1;
+    return true;
+}
+
+static int body_name_cmp(const void *a, const void *b)
+{
+    const struct body_name *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->text, y->text, n);
+    return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Second pass only: remembers the name just read in the innermost object. */
+static void body_scan_name(struct body_scan *sc, const char *text, size_t len)
+{
+    if (sc->names_oom)
+        return;
+    if (sc->names_n == sc->names_cap) {
+        size_t cap = sc->names_cap ? sc->names_cap * 2 : 64;
+        struct body_name *n = realloc(sc->names, cap * sizeof(*n));
+        if (n == NULL) {
+            sc->names_oom = true;
+            return;
+        }
+        sc->names = n;
+        sc->names_cap = cap;
+    }
+    sc->names[sc->names_n++] = (struct body_name){text, len};
+}
+
+/* Second pass only: at the end of the object in frame top, finds a name it
+ * has twice (sorting its names: n log n however many), makes it the frame's
+ * current name and returns false; then forgets the object's names. Names
+ * spelled differently (an escape for a letter) are not found: the error
+ * then points at the whole text. */
+static bool body_scan_close_object(struct body_scan *sc, struct body_frame *top)
+{
+    struct body_name *first = sc->names + top->names_from;
+    size_t n = sc->names_n - top->names_from;
+    if (!sc->names_oom && n > 1) {
+        qsort(first, n, sizeof(*first), body_name_cmp);
+        for (size_t k = 1; k < n; k++) {
+            if (body_name_cmp(&first[k - 1], &first[k]) == 0) {
+                top->key = first[k].text;
+                top->key_len = first[k].len;
+                sc->code = "duplicate_key";
+                snprintf(sc->message, sizeof(sc->message),
+                         "an object has the same member name twice");
+                return false;
+            }
+        }
+    }
+    sc->names_n = top->names_from;
+    return true;
+}
+
 /* Records s[from, to), trimmed, as the next top-level array element's
  * text (an empty one is the end of "[]"). */
 static void body_scan_element(struct body_scan *sc, const char *s, size_t from, size_t to)
@@ -295,6 +423,14 @@ static bool body_scan_text(const char *s, size_t len, struct body_frame *frames,
                 top->key = s + from + 1;
                 top->key_len = i - from - 1;
                 top->want_key = false;
+                if (sc->find_duplicate)
+                    body_scan_name(sc, top->key, top->key_len);
+            }
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            if (!body_scan_number(s, len, &i, sc)) {
+                sc->depth = depth;
+                sc->in_key = false;
+                return false;
             }
         } else if (c == ':') {
             sc->members++;
@@ -305,7 +441,8 @@ static bool body_scan_text(const char *s, size_t len, struct body_frame *frames,
                 sc->depth = depth;
                 return false;
             }
-            frames[depth++] = (struct body_frame){.array = c == '[', .want_key = c == '{'};
+            frames[depth++] = (struct body_frame){
+                .array = c == '[', .want_key = c == '{', .names_from = sc->names_n};
             if (depth == 1)
                 start = i + 1;
         } else if (c == ',') {
@@ -320,6 +457,12 @@ static bool body_scan_text(const char *s, size_t len, struct body_frame *frames,
         } else if (c == ']' || c == '}') {
             if (depth == 1 && frames[0].array)
                 body_scan_element(sc, s, start, i);
+            if (sc->find_duplicate && top != NULL && !top->array &&
+                !body_scan_close_object(sc, top)) {
+                sc->depth = depth;
+                sc->in_key = false;
+                return false;
+            }
             if (depth > 0)
                 depth--;
         } else if (c == '\'') {
@@ -508,6 +651,12 @@ static bool body_parse_scan(struct body_decoder *d, const char *text, size_t len
     if (sc.members != body_count_members(v)) {
         json_object_put(v);
         body_fail(err, 400, "duplicate_key", "an object has the same member name twice");
+        /* Which name: a second pass that keeps the names of open objects. */
+        struct body_scan again = {.find_duplicate = true};
+        if (!body_scan_text(text, len, d->frames, frames, &again) &&
+            strcmp(again.code, "duplicate_key") == 0)
+            body_scan_pointer(d->frames, &again, err);
+        free(again.names);
         return false;
     }
     *out = v;

@@ -138,8 +138,19 @@ static void test_grammar(void **state)
     json_bad("{\"a\":\"x\x01y\"}", 400, "invalid_json", "/a");
     json_bad("{\"a\":\"tab\there\"}", 400, "invalid_json", "/a");
     json_bad_len("{\"a\":\"x\0\"}", 9, 400, "invalid_json", "");
-    json_bad("{\"a\":1,\"a\":2}", 400, "duplicate_key", "");
-    json_bad("[{\"x\":{\"k\":1,\"k\":1}}]", 400, "duplicate_key", "");
+    /* A repeated name: the pointer names it (the second pass). */
+    json_bad("{\"a\":1,\"a\":2}", 400, "duplicate_key", "/a");
+    json_bad("[{\"x\":{\"k\":1,\"k\":1}}]", 400, "duplicate_key", "/0/x/k");
+    json_bad("[{\"x\":{\"k\":1}},{\"y\":2,\"z\":{},\"y\":3}]", 400, "duplicate_key", "/1/y");
+    json_bad("{\"a/b\":1,\"a/b\":2}", 400, "duplicate_key", "/a~1b");
+    /* Spelt differently (an escape): found by the count, not by name. */
+    json_bad("{\"ab\":1,\"a\\u0062\":2}", 400, "duplicate_key", "");
+    /* Numbers json-c is lax about. */
+    json_bad("{\"a\":1.}", 400, "invalid_json", "/a");
+    json_bad("{\"a\":[1.e5]}", 400, "invalid_json", "/a/0");
+    json_bad("{\"a\":-01}", 400, "invalid_json", "/a");
+    json_bad("{\"a\":1e+}", 400, "invalid_json", "");
+    json_ok("{\"a\":-0.5e-3,\"b\":0,\"c\":10E+2,\"d\":[1,2.25]}", 1);
     json_ok("{\"a\":1e400,\"b\":-0,\"c\":\"\\u0000\"}", 1); /* grammatical, judged later */
     /* A byte order mark is not JSON text (RFC 8259 lets a parser refuse it). */
     json_bad("\xEF\xBB\xBF{\"a\":1}", 400, "invalid_json", "");
