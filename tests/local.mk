@@ -8,6 +8,7 @@ INTEGRATION_TESTS = \
 	tests/integration/answers.sh \
 	tests/integration/commit.sh \
 	tests/integration/foundation.sh \
+	tests/integration/hostile.sh \
 	tests/integration/ingest.sh \
 	tests/integration/install.sh \
 	tests/integration/rules_admin.sh \
@@ -68,7 +69,7 @@ tests/integration/openapi.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
 
 # The fault suite (issue 14): faults under steady load from tests/lib/loadgen.py.
 INTEGRATION_TESTS += tests/integration/faults.sh
-EXTRA_DIST += tests/lib/ledger.sh tests/lib/loadgen.py
+EXTRA_DIST += tests/lib/ledger.sh tests/lib/loadgen.py tests/integration/hostile.py
 # The soak (issue 14): bench/soak.sh for 60 s.
 INTEGRATION_TESTS += tests/integration/soak.sh
 EXTRA_DIST += bench/soak.sh
