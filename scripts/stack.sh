@@ -93,7 +93,7 @@ stack_mariadb_start() {
     fi
     if ! kill -0 "$STACK_DB_PID" 2>/dev/null; then
       echo "stack: mariadbd exited; see $STACK_DIR/mariadb.err" >&2
-      tail -20 "$STACK_DIR/mariadb.err" >&2
+      tail -n 20 "$STACK_DIR/mariadb.err" >&2
       return 1
     fi
     sleep 0.1
@@ -173,7 +173,7 @@ stack_lighttpd_start() {
     fi
     if ! kill -0 "$STACK_HTTP_PID" 2>/dev/null; then
       echo "stack: lighttpd exited; see $STACK_DIR/lighttpd.out and lighttpd-error.log" >&2
-      tail -20 "$STACK_DIR/lighttpd.out" "$STACK_DIR/lighttpd-error.log" >&2 2>/dev/null
+      tail -n 20 "$STACK_DIR/lighttpd.out" "$STACK_DIR/lighttpd-error.log" >&2 2>/dev/null
       return 1
     fi
     sleep 0.1
