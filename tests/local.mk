@@ -5,6 +5,7 @@ INTEGRATION_TESTS = \
 	tests/integration/client.sh \
 	tests/integration/client_poison.sh \
 	tests/integration/analyst.sh \
+	tests/integration/browser.sh \
 	tests/integration/answers.sh \
 	tests/integration/commit.sh \
 	tests/integration/foundation.sh \
