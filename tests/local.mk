@@ -6,6 +6,7 @@ INTEGRATION_TESTS = \
 	tests/integration/client_poison.sh \
 	tests/integration/analyst.sh \
 	tests/integration/browser.sh \
+	tests/integration/browser_js.sh \
 	tests/integration/answers.sh \
 	tests/integration/commit.sh \
 	tests/integration/foundation.sh \
@@ -66,3 +67,7 @@ EXTRA_DIST += tests/integration/debian.sh debian
 TESTS += tests/integration/openapi.sh
 EXTRA_DIST += tests/integration/openapi.sh docs/openapi.yaml tests/contract
 tests/integration/openapi.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
+
+# Browser collection (issue 15): the tracker in headless Chromium.
+EXTRA_DIST += tests/browser/page.html tests/browser/driver.py
+tests/integration/browser_js.log: client/js/eye.js tests/browser/page.html tests/browser/driver.py
