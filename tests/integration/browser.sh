@@ -4,8 +4,10 @@
 # answer headers, origin refusals that store nothing, write and read keys
 # refused from web pages, ?key= for browser keys only (key_in_url),
 # text/plain bodies (navigator.sendBeacon), the smaller limits of browser
-# keys and their rate limit (429 + Retry-After).
+# keys and their rate limit (429 + Retry-After); GET /eye.js. The same
+# through Apache + mod_fcgid (deploy/apache-eye.conf) at the end.
 . "$EYE_SRCDIR/tests/lib/harness.sh"
+. "$EYE_SRCDIR/tests/lib/apache.sh"
 harness_start
 
 # Small limits for browser keys, so the test can reach them: eye.fcgi reads
@@ -208,5 +210,43 @@ is "$HTTP_STATUS|$(header Access-Control-Allow-Origin)" "202|$SHOP" \
   "with browser.allow_server_keys a write key is accepted from a page"
 req POST "/v1/events?key=$WKEY" -H "Origin: $SHOP" -H 'Content-Type: application/json' --data-binary "$(event s-wpage2)"
 is "$HTTP_STATUS|$(code)" "400|key_in_url" "... but never in the URL"
+
+# --- GET /eye.js ----------------------------------------------------------------------
+req GET /eye.js
+is "$HTTP_STATUS" 200 "lighttpd serves /eye.js"
+is "$(header Content-Type)" "text/javascript; charset=utf-8" "... as JavaScript"
+is "$(header Cache-Control)" "public, max-age=3600" "... with a cache header"
+is "$HTTP_BODY" "$(cat "$EYE_SRCDIR/client/js/eye.js")" "... the tracker of the source tree"
+etag=$(header ETag)
+req GET /eye.js -H "If-None-Match: $etag"
+is "$HTTP_STATUS" 304 "... and revalidates (304 for its ETag)"
+req GET /eye.jsx
+is "$HTTP_STATUS|$(code)" "404|not_found" "other paths still reach eye.fcgi"
+
+# --- the same under Apache + mod_fcgid ------------------------------------------------
+apache_available
+ok $? "apache2 and mod_fcgid are installed (apt-get install apache2 libapache2-mod-fcgid)"
+apache_start || bail "Apache did not start"
+LIGHTTPD_BASE=$BASE
+BASE=$APACHE_BASE
+req GET /eye.js
+is "$HTTP_STATUS|$(header Content-Type)|$(header Cache-Control)" \
+  "200|text/javascript; charset=utf-8|public, max-age=3600" "apache: /eye.js is served as JavaScript with a cache header"
+is "$HTTP_BODY" "$(cat "$EYE_SRCDIR/client/js/eye.js")" "apache: ... the tracker of the source tree"
+req OPTIONS /v1/events -H "Origin: $SHOP" -H 'Access-Control-Request-Method: POST'
+is "$HTTP_STATUS|$(header Access-Control-Allow-Origin)|$(header Access-Control-Allow-Methods)|$(header Vary)" \
+  "204|$SHOP|POST|Origin" "apache: preflights reach eye.fcgi"
+AKEY=$(stack_admin key create web --browser --origin $SHOP 2>/dev/null)
+req POST "/v1/events?key=$AKEY" -H "Origin: $SHOP" -H 'Content-Type: text/plain' --data-binary "$(event s-apache)"
+is "$HTTP_STATUS|$(header Access-Control-Allow-Origin)|$(queued s-apache)" "202|$SHOP|1" \
+  "apache: a browser key in the URL with text/plain is accepted, with CORS headers"
+req POST "/v1/events?key=$AKEY" -H "Origin: http://evil.test" -H 'Content-Type: text/plain' --data-binary "$(event s-apache2)"
+is "$HTTP_STATUS|$(code)|$(header Access-Control-Allow-Origin)" "403|origin_not_allowed|" \
+  "apache: another origin is 403 origin_not_allowed (eye.fcgi's answer, not an ErrorDocument)"
+req POST "/v1/events?key=$WKEY" -H 'Content-Type: application/json' --data-binary "$(event s-apache3)"
+is "$HTTP_STATUS|$(code)" "400|key_in_url" "apache: a write key in the URL is 400 key_in_url"
+apache_stop
+is "$(apache_reports)" "" "apache: no sanitizer reports from eye.fcgi under Apache"
+BASE=$LIGHTTPD_BASE
 
 harness_finish

@@ -53,8 +53,11 @@ SPOOL_PID=$!
 # origin.
 SITE=$STACK_DIR/site
 mkdir -p "$SITE"
-cp "$EYE_SRCDIR/tests/browser/page.html" "$EYE_SRCDIR/client/js/eye.js" "$SITE/"
-echo "var EYE_URL = '$BASE';" >"$SITE/config.js"
+cp "$EYE_SRCDIR/tests/browser/page.html" "$SITE/"
+cat >"$SITE/config.js" <<JS
+var EYE_URL = '$BASE';
+document.write('<script src="' + EYE_URL + '/eye.js"><\/script>');
+JS
 PAGE_PORT=$(stack_free_port)
 "$PY" -m http.server --bind 127.0.0.1 --directory "$SITE" "$PAGE_PORT" >"$STACK_DIR/site.log" 2>&1 &
 PAGE_PID=$!
