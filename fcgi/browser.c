@@ -51,13 +51,10 @@ static enum browser_query_key browser_query_key(const char *query, char key[APIK
     return found;
 }
 
-enum auth_result browser_authenticate(struct worker *w, struct request *r,
-                                      struct auth_identity *who, bool *in_url)
+/* Checks the key of the query string: AUTH_MISSING when there is none. */
+static enum auth_result browser_url_key(struct worker *w, struct request *r,
+                                        struct auth_identity *who)
 {
-    *in_url = false;
-    const char *header = request_param(r, "HTTP_AUTHORIZATION");
-    if (header != NULL)
-        return auth_check(w->auth, &w->db, header, r->received_us, who);
     char key[APIKEY_LEN + 1];
     size_t len = 0;
     switch (browser_query_key(r->query, key, &len)) {
@@ -68,8 +65,19 @@ enum auth_result browser_authenticate(struct worker *w, struct request *r,
     case BROWSER_KEY_FOUND:
         break;
     }
-    *in_url = true;
     return auth_check_key(w->auth, &w->db, key, len, r->received_us, who);
+}
+
+enum auth_result browser_authenticate(struct worker *w, struct request *r,
+                                      struct auth_identity *who, bool *in_url)
+{
+    *in_url = false;
+    const char *header = request_param(r, "HTTP_AUTHORIZATION");
+    if (header != NULL)
+        return auth_check(w->auth, &w->db, header, r->received_us, who);
+    enum auth_result res = browser_url_key(w, r, who);
+    *in_url = res != AUTH_MISSING;
+    return res;
 }
 
 bool browser_scope_allows(enum auth_scope have, enum auth_scope need)
@@ -184,12 +192,12 @@ void browser_preflight(struct worker *w, struct request *r)
         browser_refuse_origin(r, "the Origin header is not an http or https origin");
         return;
     }
+    /* A preflight carries no credentials: only a key in the URL counts. */
     struct auth_identity who;
-    bool in_url = false;
     int allowed;
-    switch (browser_authenticate(w, r, &who, &in_url)) {
+    switch (browser_url_key(w, r, &who)) {
     case AUTH_OK:
-        if (!in_url || who.scope != AUTH_SCOPE_BROWSER) {
+        if (who.scope != AUTH_SCOPE_BROWSER) {
             request_reply_error(r, 400, NULL, "key_in_url", NULL,
                                 "only browser keys may be sent in the URL");
             return;
