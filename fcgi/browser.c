@@ -107,7 +107,7 @@ bool browser_admit(struct worker *w, struct request *r, const struct auth_identi
     if (in_url && !browser) {
         log_warn("application %u: key %u was sent in a URL, which ends up in logs; rotate it",
                  who->application_id, who->key_id);
-        request_reply_error(r, 400, NULL, "key_in_url", NULL,
+        request_reply_error(r, 400, NULL, "key_in_url", "key",
                             "only browser keys may be sent in the URL; send this key in "
                             "Authorization: Bearer, and rotate it");
         return false;
@@ -198,7 +198,9 @@ void browser_preflight(struct worker *w, struct request *r)
     switch (browser_url_key(w, r, &who)) {
     case AUTH_OK:
         if (who.scope != AUTH_SCOPE_BROWSER) {
-            request_reply_error(r, 400, NULL, "key_in_url", NULL,
+            log_warn("application %u: key %u was sent in a URL, which ends up in logs; rotate it",
+                     who.application_id, who.key_id);
+            request_reply_error(r, 400, NULL, "key_in_url", "key",
                                 "only browser keys may be sent in the URL");
             return;
         }
@@ -208,7 +210,8 @@ void browser_preflight(struct worker *w, struct request *r)
         allowed = cfg->browser.allow_server_keys ? 1 : browser_origin_known(&w->db, origin);
         break;
     case AUTH_INVALID:
-        request_reply_error(r, 401, NULL, "invalid_key", NULL, "the key is unknown or revoked");
+        request_reply_error(r, 401, "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n",
+                            "invalid_key", NULL, "the key is unknown or revoked");
         return;
     case AUTH_UNAVAILABLE:
     default:
