@@ -9,15 +9,15 @@ set -eu
 builddir=${1:?usage: run-fuzzers.sh BUILDDIR [RUNS]}
 runs=${2:-20000}
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
-make -C "$builddir" fuzz/fuzz_rules fuzz/fuzz_event fuzz/fuzz_gzip >/dev/null
+make -C "$builddir" fuzz/fuzz_rules fuzz/fuzz_event fuzz/fuzz_gzip fuzz/fuzz_origin >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 status=0
-for name in rules event gzip; do
+for name in rules event gzip origin; do
     mkdir -p "$work/$name"
     echo "fuzz_$name: $runs runs"
     dict=
-    [ "$name" = rules ] || dict=-dict="$srcdir/fuzz/json.dict"
+    case $name in rules | origin) ;; *) dict=-dict="$srcdir/fuzz/json.dict" ;; esac
     if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         "$builddir/fuzz/fuzz_$name" -runs="$runs" -max_len=4096 -timeout=10 $dict \
             -artifact_prefix="$work/" -print_final_stats=1 \

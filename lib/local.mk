@@ -22,3 +22,10 @@ TESTS += tests/unit/test_origin
 tests_unit_test_origin_SOURCES = tests/unit/test_origin.c
 tests_unit_test_origin_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_origin_LDADD = $(EYE_LIB_LIBS) $(CMOCKA_LIBS)
+
+if ENABLE_FUZZERS
+noinst_PROGRAMS += fuzz/fuzz_origin
+fuzz_fuzz_origin_SOURCES = fuzz/fuzz_origin.c lib/origin.c lib/strparse.c
+fuzz_fuzz_origin_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+fuzz_fuzz_origin_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+endif
