@@ -220,6 +220,8 @@ is "$HTTP_BODY" "$(cat "$EYE_SRCDIR/client/js/eye.js")" "... the tracker of the 
 etag=$(header ETag)
 req GET /eye.js -H "If-None-Match: $etag"
 is "$HTTP_STATUS" 304 "... and revalidates (304 for its ETag)"
+req GET '/eye.js?v=2'
+is "$HTTP_STATUS|$(header Content-Type)" "200|text/javascript; charset=utf-8" "... also with a query string (cache busting)"
 req GET /eye.jsx
 is "$HTTP_STATUS|$(code)" "404|not_found" "other paths still reach eye.fcgi"
 
