@@ -17,21 +17,33 @@
 #include "lib/apikey.h"
 #include "lib/db.h"
 #include "lib/log.h"
+#include "lib/origin.h"
 
 #define APP_NAME_MAX 100
 
+/* What `create` was asked for: the name, the key's scope and, for a
+ * browser key, its canonical origins (space-separated). */
+struct key_spec {
+    const char *name;
+    const char *scope; /* "write", "read" or "browser" */
+    char origins[ORIGIN_LIST_MAX];
+};
+
 static void app_usage(FILE *out)
 {
-    fprintf(out, "usage: eye-admin app create NAME [--read]\n"
+    fprintf(out, "usage: eye-admin app create NAME [--read | --browser --origin ORIGIN...]\n"
                  "       eye-admin app list\n\n"
                  "create  adds an application and prints its first key (write scope, or read\n"
-                 "        scope with --read) once, alone on stdout.\n"
-                 "list    shows applications and their keys (prefix, scope, state).\n");
+                 "        scope with --read) once, alone on stdout. --browser makes a key for\n"
+                 "        web pages: write-only, accepted only from the listed origins\n"
+                 "        (--origin https://shop.example.com, repeatable; exact scheme, host\n"
+                 "        and port, no wildcards).\n"
+                 "list    shows applications and their keys (prefix, scope, state, origins).\n");
 }
 
 static void key_usage(FILE *out)
 {
-    fprintf(out, "usage: eye-admin key create APP [--read]\n"
+    fprintf(out, "usage: eye-admin key create APP [--read | --browser --origin ORIGIN...]\n"
                  "       eye-admin key revoke PREFIX\n\n"
                  "create  prints a further key for the application named APP (to rotate:\n"
                  "        create, deploy the new key, then revoke the old one).\n"
@@ -50,9 +62,9 @@ static bool app_name_valid(const char *name)
     return true;
 }
 
-/* Inserts a new key for application id app_id and prints it on stdout.
- * Runs inside the caller's transaction. */
-static bool key_insert(MYSQL *conn, unsigned int app_id, bool read_scope)
+/* Inserts a new key as spec says for application id app_id and prints it
+ * on stdout. Runs inside the caller's transaction. */
+static bool key_insert(MYSQL *conn, unsigned int app_id, const struct key_spec *spec)
 {
     bool ok = false;
     char key[APIKEY_LEN + 1], prefix[APIKEY_PREFIX_LEN + 1];
@@ -64,14 +76,16 @@ static bool key_insert(MYSQL *conn, unsigned int app_id, bool read_scope)
         goto done;
     }
     stmt = db_prepare(conn, "insert_key",
-                      "INSERT INTO api_keys (application_id, prefix, key_hash, scope) "
-                      "VALUES (?, ?, ?, ?)");
+                      "INSERT INTO api_keys (application_id, prefix, key_hash, scope, origins) "
+                      "VALUES (?, ?, ?, ?, ?)");
     if (stmt == NULL)
         goto done;
-    const char *scope = read_scope ? "read" : "write";
+    const char *scope = spec->scope;
+    bool browser = strcmp(scope, "browser") == 0;
     unsigned long prefix_len = APIKEY_PREFIX_LEN, hash_len = APIKEY_HASH_LEN,
-                  scope_len = strlen(scope);
-    MYSQL_BIND in[4] = {0};
+                  scope_len = strlen(scope), origins_len = strlen(spec->origins);
+    my_bool no_origins = !browser;
+    MYSQL_BIND in[5] = {0};
     in[0].buffer_type = MYSQL_TYPE_LONG;
     in[0].buffer = &app_id;
     in[0].is_unsigned = 1;
@@ -84,6 +98,10 @@ static bool key_insert(MYSQL *conn, unsigned int app_id, bool read_scope)
     in[3].buffer_type = MYSQL_TYPE_STRING;
     in[3].buffer = (char *)scope;
     in[3].length = &scope_len;
+    in[4].buffer_type = MYSQL_TYPE_STRING;
+    in[4].buffer = (char *)spec->origins;
+    in[4].length = &origins_len;
+    in[4].is_null = &no_origins;
     if (mysql_stmt_bind_param(stmt, in) != 0 || mysql_stmt_execute(stmt) != 0) {
         log_error("insert_key: %s", mysql_stmt_error(stmt));
         goto done;
@@ -94,7 +112,13 @@ static bool key_insert(MYSQL *conn, unsigned int app_id, bool read_scope)
     }
     printf("%s\n", key);
     fflush(stdout);
-    fprintf(stderr, "key %s (%s scope) created; it is shown only this once\n", prefix, scope);
+    if (browser)
+        fprintf(stderr,
+                "key %s (browser scope, origins %s) created; it may be embedded in those "
+                "origins' pages\n",
+                prefix, spec->origins);
+    else
+        fprintf(stderr, "key %s (%s scope) created; it is shown only this once\n", prefix, scope);
     ok = true;
 
 done:
@@ -136,24 +160,65 @@ done:
     return ok;
 }
 
-/* Parses "NAME [--read]" into name and scope. */
-static bool parse_name_scope(int argc, char **argv, const char **name, bool *read_scope)
+/* Parses "NAME [--read | --browser --origin ORIGIN...]" into spec. Prints
+ * why and returns false when the arguments are wrong. */
+static bool parse_key_spec(int argc, char **argv, struct key_spec *spec)
 {
-    *name = NULL;
-    *read_scope = false;
+    bool read_scope = false, browser = false;
+    size_t used = 0;
+    spec->name = NULL;
+    spec->origins[0] = '\0';
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--read") == 0)
-            *read_scope = true;
-        else if (argv[i][0] == '-' || *name != NULL)
+        if (strcmp(argv[i], "--read") == 0) {
+            read_scope = true;
+        } else if (strcmp(argv[i], "--browser") == 0) {
+            browser = true;
+        } else if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc) {
+            char canonical[ORIGIN_MAX];
+            const char *o = argv[++i];
+            if (!origin_canonical(o, strlen(o), canonical)) {
+                fprintf(stderr,
+                        "eye-admin: '%s' is not an origin (http[s]://host[:port], no path, no "
+                        "wildcard)\n",
+                        o);
+                return false;
+            }
+            if (origin_list_has(spec->origins, canonical))
+                continue;
+            size_t n = strlen(canonical);
+            if (used + n + 2 > sizeof(spec->origins)) {
+                fprintf(stderr, "eye-admin: the origins are longer than %d characters together\n",
+                        ORIGIN_LIST_MAX - 1);
+                return false;
+            }
+            if (used > 0)
+                spec->origins[used++] = ' ';
+            memcpy(spec->origins + used, canonical, n + 1);
+            used += n;
+        } else if (argv[i][0] == '-' || spec->name != NULL) {
             return false;
-        else
-            *name = argv[i];
+        } else {
+            spec->name = argv[i];
+        }
     }
-    return *name != NULL;
+    if (spec->name == NULL)
+        return false;
+    if (browser && read_scope) {
+        fprintf(stderr, "eye-admin: a browser key writes; --read and --browser exclude each other\n");
+        return false;
+    }
+    if (browser != (used > 0)) {
+        fprintf(stderr, browser ? "eye-admin: a browser key needs at least one --origin\n"
+                                : "eye-admin: --origin is for browser keys (--browser)\n");
+        return false;
+    }
+    spec->scope = browser ? "browser" : read_scope ? "read" : "write";
+    return true;
 }
 
-static int app_create(const struct config *cfg, const char *name, bool read_scope)
+static int app_create(const struct config *cfg, const struct key_spec *spec)
 {
+    const char *name = spec->name;
     int rc = ADMIN_FAIL;
     MYSQL_STMT *stmt = NULL;
     if (!app_name_valid(name)) {
@@ -182,7 +247,7 @@ static int app_create(const struct config *cfg, const char *name, bool read_scop
         goto done;
     }
     unsigned int app_id = (unsigned int)mysql_stmt_insert_id(stmt);
-    if (!key_insert(conn, app_id, read_scope))
+    if (!key_insert(conn, app_id, spec))
         goto done;
     rc = ADMIN_OK;
 
@@ -202,7 +267,7 @@ static int app_list(const struct config *cfg)
         return ADMIN_FAIL;
     /* No user input in this statement: a plain query is enough. */
     const char *sql = "SELECT a.name, a.created_at, k.prefix, k.scope, k.created_at, "
-                      "       k.revoked_at "
+                      "       k.revoked_at, k.origins "
                       "FROM applications a LEFT JOIN api_keys k ON k.application_id = a.id "
                       "ORDER BY a.name, k.created_at";
     if (mysql_query(conn, sql) != 0) {
@@ -216,16 +281,16 @@ static int app_list(const struct config *cfg)
         mysql_close(conn);
         return ADMIN_FAIL;
     }
-    printf("%-24s %-12s %-5s %-8s %-19s %s\n", "APPLICATION", "KEY", "SCOPE", "STATE",
-           "KEY CREATED", "APP CREATED");
+    printf("%-24s %-12s %-7s %-8s %-19s %-19s %s\n", "APPLICATION", "KEY", "SCOPE", "STATE",
+           "KEY CREATED", "APP CREATED", "ORIGINS");
     MYSQL_ROW row;
     while ((row = mysql_fetch_row(res)) != NULL) {
-        printf("%-24s %-12s %-5s %-8s %-19.19s %.19s\n", row[0], row[2] ? row[2] : "-",
+        printf("%-24s %-12s %-7s %-8s %-19.19s %-19.19s %s\n", row[0], row[2] ? row[2] : "-",
                row[3] ? row[3] : "-",
                row[2] == NULL ? "-"
                : row[5]       ? "revoked"
                               : "active",
-               row[4] ? row[4] : "-", row[1]);
+               row[4] ? row[4] : "-", row[1], row[6] ? row[6] : "-");
     }
     mysql_free_result(res);
     mysql_close(conn);
@@ -238,25 +303,23 @@ int admin_app(const struct config *cfg, int argc, char **argv)
         app_usage(stdout);
         return ADMIN_OK;
     }
-    const char *name;
-    bool read_scope;
-    if (argc >= 2 && strcmp(argv[1], "create") == 0 &&
-        parse_name_scope(argc, argv, &name, &read_scope))
-        return app_create(cfg, name, read_scope);
+    struct key_spec spec;
+    if (argc >= 2 && strcmp(argv[1], "create") == 0 && parse_key_spec(argc, argv, &spec))
+        return app_create(cfg, &spec);
     if (argc == 2 && strcmp(argv[1], "list") == 0)
         return app_list(cfg);
     app_usage(stderr);
     return ADMIN_USAGE;
 }
 
-static int key_create(const struct config *cfg, const char *app, bool read_scope)
+static int key_create(const struct config *cfg, const struct key_spec *spec)
 {
     int rc = ADMIN_FAIL;
     unsigned int app_id;
     MYSQL *conn = db_connect(cfg, &cfg->accounts.admin);
     if (conn == NULL)
         return ADMIN_FAIL;
-    if (app_lookup(conn, app, &app_id) && key_insert(conn, app_id, read_scope))
+    if (app_lookup(conn, spec->name, &app_id) && key_insert(conn, app_id, spec))
         rc = ADMIN_OK;
     mysql_close(conn);
     return rc;
@@ -306,11 +369,9 @@ int admin_key(const struct config *cfg, int argc, char **argv)
         key_usage(stdout);
         return ADMIN_OK;
     }
-    const char *name;
-    bool read_scope;
-    if (argc >= 2 && strcmp(argv[1], "create") == 0 &&
-        parse_name_scope(argc, argv, &name, &read_scope))
-        return key_create(cfg, name, read_scope);
+    struct key_spec spec;
+    if (argc >= 2 && strcmp(argv[1], "create") == 0 && parse_key_spec(argc, argv, &spec))
+        return key_create(cfg, &spec);
     if (argc == 3 && strcmp(argv[1], "revoke") == 0)
         return key_revoke(cfg, argv[2]);
     key_usage(stderr);

@@ -70,3 +70,9 @@ tests_client_client_driver_SOURCES = tests/client/client_driver.c
 tests_client_client_driver_LDADD = client/libeyeclient.la lib/libeye.a
 tests_client_client_driver_LDFLAGS = $(AM_LDFLAGS) -no-install
 tests/integration/client_poison.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)
+
+# eye.js, the tracker for web pages (client/js/README.md): plain JavaScript,
+# installed as is, served at /eye.js by lighttpd.conf and apache-eye.conf.
+jsdir = $(pkgdatadir)/js
+dist_js_DATA = client/js/eye.js
+EXTRA_DIST += client/js/README.md

@@ -93,10 +93,10 @@ static enum auth_result auth_lookup_once(struct dbconn *db, struct auth_entry *e
     MYSQL_STMT *stmt = dbconn_stmt(db, DBCONN_KEY_LOOKUP);
     if (stmt == NULL)
         return AUTH_UNAVAILABLE;
-    unsigned long hash_len = APIKEY_HASH_LEN, scope_len = 0;
+    unsigned long hash_len = APIKEY_HASH_LEN, scope_len = 0, origins_len = 0;
     char scope[8] = {0};
-    unsigned int app_id = 0;
-    MYSQL_BIND in = {0}, out[2] = {{0}};
+    unsigned int app_id = 0, key_id = 0;
+    MYSQL_BIND in = {0}, out[4] = {{0}};
     in.buffer_type = MYSQL_TYPE_BLOB;
     in.buffer = entry->hash;
     in.length = &hash_len;
@@ -107,6 +107,13 @@ static enum auth_result auth_lookup_once(struct dbconn *db, struct auth_entry *e
     out[1].buffer = scope;
     out[1].buffer_length = sizeof(scope) - 1;
     out[1].length = &scope_len;
+    out[2].buffer_type = MYSQL_TYPE_LONG;
+    out[2].buffer = &key_id;
+    out[2].is_unsigned = 1;
+    out[3].buffer_type = MYSQL_TYPE_STRING;
+    out[3].buffer = entry->who.origins;
+    out[3].buffer_length = sizeof(entry->who.origins) - 1;
+    out[3].length = &origins_len;
     if (mysql_stmt_bind_param(stmt, &in) != 0 || mysql_stmt_execute(stmt) != 0 ||
         mysql_stmt_bind_result(stmt, out) != 0 || mysql_stmt_store_result(stmt) != 0) {
         unsigned int err = mysql_stmt_errno(stmt);
@@ -124,9 +131,17 @@ static enum auth_result auth_lookup_once(struct dbconn *db, struct auth_entry *e
     }
     /* End the read's transaction so no snapshot or lock outlives it. */
     mysql_commit(db->conn);
-    entry->known = r == 0;
+    /* A list longer than the buffer cannot be stored (eye-admin and the
+     * column's size keep it shorter): never match on a cut one. */
+    if (r == MYSQL_DATA_TRUNCATED && origins_len >= sizeof(entry->who.origins))
+        origins_len = 0;
+    entry->known = r == 0 || r == MYSQL_DATA_TRUNCATED;
+    entry->who.key_id = key_id;
     entry->who.application_id = app_id;
-    entry->who.scope = strcmp(scope, "read") == 0 ? AUTH_SCOPE_READ : AUTH_SCOPE_WRITE;
+    entry->who.origins[origins_len < sizeof(entry->who.origins) ? origins_len : 0] = '\0';
+    entry->who.scope = strcmp(scope, "read") == 0      ? AUTH_SCOPE_READ
+                       : strcmp(scope, "browser") == 0 ? AUTH_SCOPE_BROWSER
+                                                       : AUTH_SCOPE_WRITE;
     return entry->known ? AUTH_OK : AUTH_INVALID;
 }
 
@@ -157,7 +172,14 @@ enum auth_result auth_check(struct auth_cache *cache, struct dbconn *db, const c
      * never a valid key followed by ignored text. */
     if (key[len + strspn(key + len, " \t")] != '\0')
         return AUTH_INVALID;
+    return auth_check_key(cache, db, key, len, now_us, who);
+}
 
+enum auth_result auth_check_key(struct auth_cache *cache, struct dbconn *db, const char *key,
+                                size_t len, int64_t now_us, struct auth_identity *who)
+{
+    if (apikey_shape(key, len) == APIKEY_MALFORMED)
+        return AUTH_INVALID;
     struct auth_entry entry = {0};
     if (!apikey_hash(key, len, entry.hash))
         return AUTH_UNAVAILABLE;

@@ -11,15 +11,21 @@
 #ifndef EYE_FCGI_AUTH_H
 #define EYE_FCGI_AUTH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fcgi/dbconn.h"
+#include "lib/origin.h"
 
-enum auth_scope { AUTH_SCOPE_WRITE, AUTH_SCOPE_READ };
+/* A browser key writes like a write key, but only from the origins it is
+ * bound to (fcgi/browser.c decides). */
+enum auth_scope { AUTH_SCOPE_WRITE, AUTH_SCOPE_READ, AUTH_SCOPE_BROWSER };
 
 struct auth_identity {
+    unsigned int key_id;
     unsigned int application_id;
     enum auth_scope scope;
+    char origins[ORIGIN_LIST_MAX]; /* browser keys: space-separated canonical origins */
 };
 
 enum auth_result {
@@ -44,5 +50,11 @@ void auth_cache_free(struct auth_cache *cache);
  * Queries the database through db only on a cache miss. */
 enum auth_result auth_check(struct auth_cache *cache, struct dbconn *db, const char *header,
                             int64_t now_us, struct auth_identity *who);
+
+/* Same as auth_check for a key given on its own (len bytes, e.g. from the
+ * query string): AUTH_INVALID unless it is one well-formed, known,
+ * unrevoked key. */
+enum auth_result auth_check_key(struct auth_cache *cache, struct dbconn *db, const char *key,
+                                size_t len, int64_t now_us, struct auth_identity *who);
 
 #endif

@@ -17,9 +17,13 @@ static const struct {
     const char *name;
     const char *sql;
 } dbconn_sql[DBCONN_NSTMTS] = {
-    [DBCONN_KEY_LOOKUP] = {"key_lookup", "SELECT application_id, scope FROM api_keys "
+    [DBCONN_KEY_LOOKUP] = {"key_lookup", "SELECT application_id, scope, id, COALESCE(origins, '') "
+                                         "FROM api_keys "
                                          "WHERE key_hash = ? AND revoked_at IS NULL"},
     [DBCONN_QUEUE_INSERT] = {"queue_insert", QUEUE_INSERT_SQL},
+    [DBCONN_ORIGIN_KNOWN] = {"origin_known",
+                             "SELECT 1 FROM api_keys WHERE scope = 'browser' AND revoked_at IS NULL "
+                             "AND LOCATE(CONCAT(' ', ?, ' '), CONCAT(' ', origins, ' ')) > 0 LIMIT 1"},
 };
 
 void dbconn_init(struct dbconn *db, const struct config *cfg, const struct config_account *account,

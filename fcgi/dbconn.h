@@ -18,6 +18,7 @@
 enum dbconn_stmt {
     DBCONN_KEY_LOOKUP,   /* key_hash -> application_id, scope */
     DBCONN_QUEUE_INSERT, /* one queue row; executed in bulk */
+    DBCONN_ORIGIN_KNOWN, /* origin -> some active browser key is bound to it */
     DBCONN_NSTMTS
 };
 

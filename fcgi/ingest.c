@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fcgi/browser.h"
 #include "fcgi/queue_watch.h"
 #include "fcgi/rules_live.h"
 #include "lib/log.h"
@@ -28,15 +29,17 @@ static void ingest_fail(struct body_error *e, int status, const char *code, cons
 }
 
 /* Reads the body and decodes it into b. */
-static bool ingest_read(struct worker *w, struct request *r, struct body *b, struct body_error *err)
+static bool ingest_read(struct worker *w, struct request *r, const struct auth_identity *who,
+                        struct body *b, struct body_error *err)
 {
     enum body_format format;
     bool gzip;
-    if (!body_media(request_param(r, "CONTENT_TYPE"), request_param(r, "HTTP_CONTENT_ENCODING"),
-                    &format, &gzip, err))
+    if (!body_media(browser_content_type(who, request_param(r, "CONTENT_TYPE")),
+                    request_param(r, "HTTP_CONTENT_ENCODING"), &format, &gzip, err))
         return false;
     const struct config *cfg = w->cfg;
-    switch (request_read_body(r, w->body_buf, (size_t)cfg->ingest.max_body_bytes)) {
+    size_t cap = browser_body_cap(cfg, who);
+    switch (request_read_body(r, w->body_buf, cap)) {
     case REQUEST_BODY_OK:
         break;
     case REQUEST_BODY_NO_LENGTH:
@@ -47,14 +50,24 @@ static bool ingest_read(struct worker *w, struct request *r, struct body *b, str
         return false;
     case REQUEST_BODY_TOO_LARGE:
         ingest_fail(err, 413, "body_too_large", "");
-        snprintf(err->message, sizeof(err->message), "the body is larger than %lld bytes",
-                 (long long)cfg->ingest.max_body_bytes);
+        snprintf(err->message, sizeof(err->message), "the body is larger than %llu bytes",
+                 (unsigned long long)cap);
         return false;
     case REQUEST_BODY_SHORT:
         ingest_fail(err, 400, "incomplete_body", "the body is shorter than its Content-Length");
         return false;
     }
-    return body_decode(w->decoder, r->body, r->body_len, format, gzip, b, err);
+    if (!body_decode(w->decoder, r->body, r->body_len, format, gzip, b, err))
+        return false;
+    size_t max_events = browser_max_events(cfg, who);
+    if (b->n > max_events) {
+        ingest_fail(err, 413, "too_many_events", "");
+        snprintf(err->message, sizeof(err->message),
+                 "the request has %llu events; this key may send %llu at most",
+                 (unsigned long long)b->n, (unsigned long long)max_events);
+        return false;
+    }
+    return true;
 }
 
 /* Adds the queue row recording a request-level failure. */
@@ -172,7 +185,7 @@ void ingest_handle(struct worker *w, struct request *r, const struct auth_identi
         goto done;
     }
 
-    if (!ingest_read(w, r, &body, &fail)) {
+    if (!ingest_read(w, r, who, &body, &fail)) {
         if (fail.status == 503) {
             ingest_reply_unavailable(w, r, fail.code, fail.message);
             goto done;

@@ -3,6 +3,8 @@ libexec_PROGRAMS += fcgi/eye.fcgi
 fcgi_eye_fcgi_SOURCES = \
 	fcgi/main.c \
 	fcgi/auth.c fcgi/auth.h \
+	fcgi/browser.c fcgi/browser.h \
+	fcgi/browser_limit.c fcgi/browser_limit.h \
 	fcgi/commit.c fcgi/commit.h \
 	fcgi/dbconn.c fcgi/dbconn.h \
 	fcgi/health.c fcgi/health.h \

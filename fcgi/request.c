@@ -87,6 +87,8 @@ const char *request_status_text(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 204:
+        return "No Content";
     case 202:
         return "Accepted";
     case 400:
@@ -111,6 +113,8 @@ const char *request_status_text(int status)
         return "Unsupported Media Type";
     case 422:
         return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
     case 500:
         return "Internal Server Error";
     case 503:
@@ -135,10 +139,10 @@ static bool request_put_head(struct request *r, int status, const char *content_
     if (content_length >= 0)
         snprintf(length, sizeof(length), "Content-Length: %lld\r\n", content_length);
     /* libfcgi's own printf knows few conversions (no %zu): format here. */
-    char head[1024];
+    char head[1536];
     int n = snprintf(head, sizeof(head),
-                     "Status: %d %s\r\nContent-Type: %s\r\n%sCache-Control: no-store\r\n%s\r\n",
-                     status, request_status_text(status), content_type, length,
+                     "Status: %d %s\r\nContent-Type: %s\r\n%sCache-Control: no-store\r\n%s%s\r\n",
+                     status, request_status_text(status), content_type, length, r->headers,
                      extra_headers != NULL ? extra_headers : "");
     if (n < 0 || (size_t)n >= sizeof(head)) {
         log_error("%s %s: response headers too long", r->method, r->path);
@@ -146,6 +150,18 @@ static bool request_put_head(struct request *r, int status, const char *content_
     }
     r->answered = true;
     FCGX_PutStr(head, n, r->fcgx->out);
+    return true;
+}
+
+bool request_add_header(struct request *r, const char *line)
+{
+    size_t len = strlen(line);
+    if (r->headers_len + len >= sizeof(r->headers)) {
+        log_error("%s %s: header '%.40s' does not fit; left out", r->method, r->path, line);
+        return false;
+    }
+    memcpy(r->headers + r->headers_len, line, len + 1);
+    r->headers_len += len;
     return true;
 }
 

@@ -25,6 +25,8 @@ struct request {
     int64_t received_us; /* when the request was accepted, µs since the epoch (UTC) */
     char *body;          /* the worker's body buffer; valid after request_read_body */
     size_t body_len;
+    char headers[512]; /* header lines every answer carries (request_add_header) */
+    size_t headers_len;
     bool answered;  /* the status line went out */
     bool streaming; /* ... through request_stream_begin: the body may follow */
 };
@@ -50,6 +52,11 @@ const char *request_param(const struct request *r, const char *name);
  * length is checked before anything is read. On success r->body/body_len
  * point at the data. */
 enum request_body_status request_read_body(struct request *r, char *buf, size_t cap);
+
+/* Adds header line (one "Name: value\r\n") to whatever answer r gets,
+ * e.g. the CORS headers decided before the handler runs. Returns false
+ * (logged, nothing added) when it does not fit. */
+bool request_add_header(struct request *r, const char *line);
 
 /* Sends status, the extra header lines (each ending in "\r\n", may be NULL)
  * and a JSON body. Does not take ownership of body. */

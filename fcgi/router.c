@@ -1,10 +1,12 @@
 /* router.c - dispatch of a request to its handler (see router.h).
  *
  * Routes:
- *   POST /v1/events      write key   events in (ingest.c)
+ *   POST /v1/events      write key   events in (ingest.c); or a browser key, from
+ *                                    its origins only (browser.c)
  *   POST /api/events/    write key   the earlier prototype's route, same contract
  *   GET  /v1/events, /api/events/, /v1/sessions/{id}/events, /v1/errors
  *                        read key    the read API (read.c)
+ *   OPTIONS /v1/events   none or browser key in the URL: CORS preflight (browser.c)
  *   GET  /v1/health      none        database state, queue depth and age, live rule-set
  *                                    version (health.c)
  * Anything else is 404; a known path with another method is 405 with Allow.
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fcgi/browser.h"
 #include "fcgi/health.h"
 #include "fcgi/ingest.h"
 #include "fcgi/read.h"
@@ -31,8 +34,8 @@ static bool router_path_is(const char *path, const char *a, const char *b)
 static bool router_authorize(struct worker *w, struct request *r, enum auth_scope need,
                              struct auth_identity *who)
 {
-    switch (
-        auth_check(w->auth, &w->db, request_param(r, "HTTP_AUTHORIZATION"), r->received_us, who)) {
+    bool in_url = false;
+    switch (browser_authenticate(w, r, who, &in_url)) {
     case AUTH_OK:
         break;
     case AUTH_MISSING:
@@ -48,13 +51,13 @@ static bool router_authorize(struct worker *w, struct request *r, enum auth_scop
                                   "the key cannot be checked now; retry later");
         return false;
     }
-    if (who->scope != need) {
+    if (!browser_scope_allows(who->scope, need)) {
         request_reply_error(r, 403, NULL, "wrong_scope", NULL,
                             need == AUTH_SCOPE_WRITE ? "this key may only read"
                                                      : "this key may only write");
         return false;
     }
-    return true;
+    return browser_admit(w, r, who, in_url);
 }
 
 /* Returns the session id of /v1/sessions/{id}/events, as sent (not
@@ -106,8 +109,10 @@ void router_dispatch(struct worker *w, struct request *r)
                 ingest_handle(w, r, &who);
         } else if (get) {
             router_read(w, r, v1_events ? READ_EVENTS : READ_PROTOTYPE, NULL);
+        } else if (v1_events && strcmp(r->method, "OPTIONS") == 0) {
+            browser_preflight(w, r);
         } else {
-            router_not_allowed(r, "GET, POST");
+            router_not_allowed(r, v1_events ? "GET, POST, OPTIONS" : "GET, POST");
         }
         return;
     }

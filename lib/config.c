@@ -112,6 +112,22 @@ static const struct config_key config_keys[] = {
     {"ingest.queue_max_age_seconds", CFG_INT, OFF(ingest.queue_max_age_seconds), "0", 0, INT64_MAX,
      "Back-pressure: when the oldest queued row is older, writes get 503 (0: off)."},
 
+    {"browser.max_body_bytes", CFG_INT, OFF(browser.max_body_bytes), "65536", 1 * KiB, 1024 * MiB,
+     "Largest request body from a browser key (bytes); at most ingest.max_body_bytes applies."},
+    {"browser.max_events_per_request", CFG_INT, OFF(browser.max_events_per_request), "100", 1,
+     100000, "Most events in one request from a browser key; at most ingest.max_events_per_request "
+             "applies."},
+    {"browser.rate_limit_per_second", CFG_INT, OFF(browser.rate_limit_per_second), "100", 0,
+     1000000, "Requests per second one browser key may make to one eye.fcgi process (0: no "
+              "limit); above it the answer is 429 with Retry-After."},
+    {"browser.rate_limit_burst", CFG_INT, OFF(browser.rate_limit_burst), "500", 1, 10000000,
+     "Requests a browser key may make at once before browser.rate_limit_per_second applies."},
+    {"browser.preflight_max_age_seconds", CFG_INT, OFF(browser.preflight_max_age_seconds), "600",
+     0, 86400, "How long browsers may cache a CORS preflight answer (Access-Control-Max-Age)."},
+    {"browser.allow_server_keys", CFG_BOOL, OFF(browser.allow_server_keys), "false", 0, 0,
+     "Accept write and read keys from web pages (requests with an Origin header). Off: only "
+     "browser keys, bound to their origins, are."},
+
     {"spool.batch_size", CFG_INT, OFF(spool.batch_size), "1000", 1, 100000,
      "Queue rows claimed per transaction by eye-spool."},
     {"spool.poll_interval_ms", CFG_INT, OFF(spool.poll_interval_ms), "200", 10, 60000,

@@ -65,6 +65,15 @@ struct config {
     } ingest;
 
     struct {
+        int64_t max_body_bytes;
+        int64_t max_events_per_request;
+        int64_t rate_limit_per_second;
+        int64_t rate_limit_burst;
+        int64_t preflight_max_age_seconds;
+        bool allow_server_keys;
+    } browser;
+
+    struct {
         int64_t batch_size;
         int64_t poll_interval_ms;
         int64_t max_attempts;

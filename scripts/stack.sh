@@ -163,6 +163,7 @@ stack_lighttpd_start() {
   EYE_HTTP_PORT=$STACK_HTTP_PORT EYE_RUN_DIR=$STACK_DIR \
     EYE_FCGI_BIN=${STACK_FCGI_BIN:-$STACK_BUILDDIR/fcgi/eye.fcgi} EYE_CONFIG=$STACK_CONFIG \
     EYE_FCGI_PROCS=${STACK_FCGI_PROCS:-2} EYE_ERRORS_DIR=${STACK_ERRORS_DIR:-$STACK_SRCDIR/deploy/errors} \
+    EYE_JS_DIR=${STACK_JS_DIR:-$STACK_SRCDIR/client/js} \
     lighttpd -D -f "${STACK_LIGHTTPD_CONF:-$STACK_SRCDIR/lighttpd.conf}" \
     >>"$STACK_DIR/lighttpd.out" 2>&1 &
   STACK_HTTP_PID=$!

@@ -5,6 +5,8 @@ INTEGRATION_TESTS = \
 	tests/integration/client.sh \
 	tests/integration/client_poison.sh \
 	tests/integration/analyst.sh \
+	tests/integration/browser.sh \
+	tests/integration/browser_js.sh \
 	tests/integration/answers.sh \
 	tests/integration/commit.sh \
 	tests/integration/foundation.sh \
@@ -73,3 +75,6 @@ EXTRA_DIST += tests/lib/ledger.sh tests/lib/loadgen.py tests/integration/hostile
 # The soak (issue 14): bench/soak.sh for 60 s.
 INTEGRATION_TESTS += tests/integration/soak.sh
 EXTRA_DIST += bench/soak.sh
+# Browser collection (issue 15): the tracker in headless Chromium.
+EXTRA_DIST += tests/browser/page.html tests/browser/driver.py
+tests/integration/browser_js.log: client/js/eye.js tests/browser/page.html tests/browser/driver.py

@@ -278,8 +278,8 @@ is "$(sql "SELECT COUNT(*) FROM event_queue WHERE session_key='chunked-1'")" 1 "
 # GET is the read API (tests/integration/analyst.sh): a write key may not use it.
 for m in PUT DELETE PATCH; do
   http "$m" /v1/events -D "$HDRS" -H "Authorization: Bearer $KEY"
-  is "$HTTP_STATUS|$(header Allow)|$(json_get "$HTTP_BODY" .error.code)" "405|GET, POST|method_not_allowed" \
-    "$m /v1/events: 405 with Allow: GET, POST"
+  is "$HTTP_STATUS|$(header Allow)|$(json_get "$HTTP_BODY" .error.code)" "405|GET, POST, OPTIONS|method_not_allowed" \
+    "$m /v1/events: 405 with Allow: GET, POST, OPTIONS"
 done
 http GET /v1/events -H "Authorization: Bearer $KEY"
 is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "403|wrong_scope" "GET /v1/events with a write key: 403 wrong_scope"

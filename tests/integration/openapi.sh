@@ -59,9 +59,13 @@ t=$(date +%s)
 # prepared on one connection, which the 500 cases below rely on.
 STACK_FCGI_PROCS=1
 export EYE_INGEST_THREADS=1
+# Browser keys get 2 requests at once, then 1 a second: the 429 below.
+export EYE_BROWSER_RATE_LIMIT_BURST=2 EYE_BROWSER_RATE_LIMIT_PER_SECOND=1
 harness_start
 WKEY=$(new_app contract)
 RKEY=$(new_app contract-reader --read)
+ORIGIN=https://shop.example.com
+BKEY=$(stack_admin app create contract-web --browser --origin $ORIGIN 2>/dev/null)
 SOCK=$STACK_DIR/eye.fcgi.sock-0
 [ -S "$SOCK" ]
 ok $? "eye.fcgi's FastCGI socket is $SOCK"
@@ -151,6 +155,29 @@ for P in /v1/events /api/events/ /api/events; do
   json "POST $P, Content-Encoding br" POST "$P" 415 "${W[@]}" -H 'Content-Encoding: br' --data-binary "$PAGEVIEW"
   fcgi_call "POST $P without Content-Length" "$P" 411 </dev/null
 done
+# Browser keys (issue 15): from their origin, with the key in the URL and a
+# text/plain body; another origin; a write key in the URL; the rate limit.
+call "POST /v1/events, a browser key from its origin" POST "/v1/events?key=$BKEY" 202 \
+  -H "Origin: $ORIGIN" -H 'Content-Type: text/plain' --data-binary "$PAGEVIEW"
+call "POST /v1/events, a browser key from another origin" POST "/v1/events?key=$BKEY" 403 \
+  -H "Origin: https://evil.example.com" -H 'Content-Type: text/plain' --data-binary "$PAGEVIEW"
+json "POST /v1/events, a write key from a web page" POST /v1/events 403 "${W[@]}" -H "Origin: $ORIGIN" \
+  --data-binary "$PAGEVIEW"
+json "POST /v1/events, a write key in the URL" POST "/v1/events?key=$WKEY" 400 --data-binary "$PAGEVIEW"
+curl -s -o /dev/null -m 10 -H "Origin: $ORIGIN" -H 'Content-Type: text/plain' --data-binary "$PAGEVIEW" \
+  "$BASE/v1/events?key=$BKEY"
+call "POST /v1/events, a browser key above its rate limit" POST "/v1/events?key=$BKEY" 429 \
+  -H "Origin: $ORIGIN" -H 'Content-Type: text/plain' --data-binary "$PAGEVIEW"
+call "OPTIONS /v1/events, a preflight from a browser key's origin" OPTIONS /v1/events 204 \
+  -H "Origin: $ORIGIN" -H 'Access-Control-Request-Method: POST'
+call "OPTIONS /v1/events, a preflight from another origin" OPTIONS /v1/events 403 \
+  -H "Origin: https://evil.example.com" -H 'Access-Control-Request-Method: POST'
+call "OPTIONS /v1/events, a preflight with a write key in the URL" OPTIONS "/v1/events?key=$WKEY" 400 \
+  -H "Origin: $ORIGIN" -H 'Access-Control-Request-Method: POST'
+call "OPTIONS /v1/events, a preflight with an unknown key in the URL" OPTIONS \
+  "/v1/events?key=eye_00000000_$(printf '0%.0s' $(seq 64))" 401 -H "Origin: $ORIGIN"
+call "OPTIONS /v1/events without an Origin" OPTIONS /v1/events 204
+
 printf '%s' "$PAGEVIEW" >"$STACK_DIR/pageview.json"
 fcgi_call "POST /v1/events, Content-Length not a number" /v1/events 400 CONTENT_LENGTH=ten <"$STACK_DIR/pageview.json"
 fcgi_call "POST /v1/events, a body shorter than its Content-Length" /v1/events 400 \
@@ -178,6 +205,7 @@ ok $? "the spool stores the accepted events and the errors"
 
 # --- the read routes ------------------------------------------------------------------
 S=e2085be5-9137-4e4e-80b5-f1ffddc25423
+call "GET /v1/events, a read key in the URL" GET "/v1/events?key=$RKEY" 400
 LONGQ="limit=1&$(printf 'x%.0s' $(seq 4200))=1"
 for P in "/v1/events?session_id=$S" "/v1/sessions/$S/events" "/v1/errors?code=invalid_json" \
   "/api/events/?session=$S" "/api/events?session=$S"; do
@@ -250,6 +278,7 @@ for P in "/v1/events?session_id=$S" "/v1/sessions/$S/events" "/v1/errors?code=in
   "/api/events/?session=$S" "/api/events?session=$S"; do
   call "GET $P, MariaDB down" GET "$P" 503 "${RD[@]}"
 done
+call "OPTIONS /v1/events, MariaDB down" OPTIONS /v1/events 503 -H "Origin: https://other.example.com"
 call "GET /v1/health, MariaDB down" GET /v1/health 503
 call "HEAD /v1/health, MariaDB down" HEAD /v1/health 503
 diag "requests: $N in $(($(date +%s) - t)) s"

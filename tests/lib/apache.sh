@@ -66,7 +66,7 @@ apache_write_conf() {
   {
     echo "# Written by tests/lib/apache.sh: a private Apache for one test."
     echo "ServerRoot \"$APACHE_DIR\""
-    for m in mpm_event authz_core alias mime setenvif asis fcgid; do
+    for m in mpm_event authz_core alias mime setenvif asis headers fcgid; do
       echo "LoadModule ${m}_module $APACHE_MODULES/mod_$m.so"
     done
     cat <<CONF
@@ -96,6 +96,7 @@ FcgidMaxProcesses 8
 Define EYE_FCGI_BIN $fcgi_bin
 Define EYE_CONFIG $STACK_CONFIG
 Define EYE_ERRORS_DIR ${APACHE_ERRORS_DIR:-$EYE_SRCDIR/deploy/errors}
+Define EYE_JS_DIR $EYE_SRCDIR/client/js
 Include "$(apache_snippet)"
 FcgidMaxProcessesPerClass 4
 CONF
