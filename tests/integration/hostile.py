@@ -272,6 +272,8 @@ def account(label, a, authenticated):
 
 def shape_ok(a):
     """The documented answer shape, or why not."""
+    if a.status == 204:
+        return None if a.body == b"" else "a 204 with a body"
     if a.json is None:
         return "the body is not UTF-8 JSON: " + repr(a.body[:120])
     if a.status in (202, 422):
@@ -608,7 +610,8 @@ for m in [b"GET", b"PUT", b"DELETE", b"PATCH"]:
     case(f"{m.decode()} /v1/events with the write key", request(m, body=None if m == b"GET" else enc(ev())),
          403 if m == b"GET" else 405, "wrong_scope" if m == b"GET" else "method_not_allowed")
 case("HEAD /v1/health", request(b"HEAD", b"/v1/health", key=None), 200)
-case("OPTIONS /v1/events", request(b"OPTIONS", key=None), 405)
+case("OPTIONS /v1/events without Origin", request(b"OPTIONS", key=None), 204)
+case("OPTIONS /v1/health", request(b"OPTIONS", b"/v1/health", key=None), 405, "method_not_allowed")
 case("TRACE /v1/events", request(b"TRACE", key=None), 405)
 case("an unknown method FOO", request(b"FOO", body=enc(ev())), 501)
 case("a lower-case method", request(b"post", body=enc(ev())), 501)
@@ -654,6 +657,26 @@ for label, key, status, code in [
         ("a 1,000-character key", b"k" * 1000, 401, "invalid_key"),
         ("a 10,000-character key", b"k" * 10000, 431, "headers_too_large")]:
     case(f"auth: {label}", request(body=enc(ev()), key=key), status, code, authenticated=False)
+# Keys from web pages and keys in URLs (browser collection).
+for label, hdrs, path, status, code in [
+        ("the write key from a web page", [(b"Origin", b"https://shop.example.com")], b"/v1/events", 403,
+         "origin_not_allowed"),
+        ("the write key with Origin: null", [(b"Origin", b"null")], b"/v1/events", 403, "origin_not_allowed"),
+        ("an Origin of invalid UTF-8", [(b"Origin", b"https://\xc0\xaf.example")], b"/v1/events", 403,
+         "origin_not_allowed"),
+        ("the write key in the URL too", [], b"/v1/events?key=" + KEY.encode(), 400, "key_in_url")]:
+    case(f"auth: {label}", request(path=path, body=enc(ev()), headers=hdrs), status, code, authenticated=False)
+for label, path, status, code in [
+        ("the write key in the URL only", b"/v1/events?key=" + KEY.encode(), 400, "key_in_url"),
+        ("the read key in the URL", b"/v1/events?key=" + RKEY.encode(), 400, "key_in_url"),
+        ("an unknown key in the URL", b"/v1/events?key=nope", 401, "invalid_key"),
+        ("an escaped key in the URL", b"/v1/events?key=%65ye_", 401, "invalid_key"),
+        ("two keys in the URL", b"/v1/events?key=a&key=b", 401, None)]:
+    case(f"auth: {label}", request(path=path, body=enc(ev()), key=None), status, code, authenticated=False)
+case("auth: a preflight from an unknown origin",
+     request(b"OPTIONS", key=None, headers=[(b"Origin", b"https://evil.example"),
+                                            (b"Access-Control-Request-Method", b"POST")]),
+     403, "origin_not_allowed", authenticated=False)
 case("auth: Basic", request(body=enc(ev()), key=None, headers=[(b"Authorization", b"Basic " + KEY.encode())]),
      401, "missing_key", authenticated=False)
 case("auth: two Authorization headers",
