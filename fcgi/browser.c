@@ -73,8 +73,14 @@ enum auth_result browser_authenticate(struct worker *w, struct request *r,
 {
     *in_url = false;
     const char *header = request_param(r, "HTTP_AUTHORIZATION");
-    if (header != NULL)
+    if (header != NULL) {
+        /* A key in the URL beside the header is in some log all the same:
+         * browser_admit refuses it unless the header's key is a browser key. */
+        char key[APIKEY_LEN + 1];
+        size_t len = 0;
+        *in_url = browser_query_key(r->query, key, &len) != BROWSER_KEY_NONE;
         return auth_check(w->auth, &w->db, header, r->received_us, who);
+    }
     enum auth_result res = browser_url_key(w, r, who);
     *in_url = res != AUTH_MISSING;
     return res;

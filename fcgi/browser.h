@@ -28,8 +28,9 @@
 #include "fcgi/worker.h"
 
 /* Finds and checks the request's key: the Authorization header, or else a
- * key= parameter of the query string (*in_url is then true). Same results
- * as auth_check. */
+ * key= parameter of the query string. *in_url is true when the query string
+ * has a key= parameter at all (beside the header, too). Same results as
+ * auth_check. */
 enum auth_result browser_authenticate(struct worker *w, struct request *r,
                                       struct auth_identity *who, bool *in_url);
 

@@ -51,6 +51,10 @@ static bool router_authorize(struct worker *w, struct request *r, enum auth_scop
                                   "the key cannot be checked now; retry later");
         return false;
     }
+    /* A write or read key in the URL is refused as such (400 key_in_url:
+     * rotate it) before its scope is looked at. */
+    if (in_url && who->scope != AUTH_SCOPE_BROWSER)
+        return browser_admit(w, r, who, in_url);
     if (!browser_scope_allows(who->scope, need)) {
         request_reply_error(r, 403, NULL, "wrong_scope", NULL,
                             need == AUTH_SCOPE_WRITE ? "this key may only read"

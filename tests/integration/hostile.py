@@ -664,7 +664,8 @@ for label, hdrs, path, status, code in [
         ("the write key with Origin: null", [(b"Origin", b"null")], b"/v1/events", 403, "origin_not_allowed"),
         ("an Origin of invalid UTF-8", [(b"Origin", b"https://\xc0\xaf.example")], b"/v1/events", 403,
          "origin_not_allowed"),
-        ("the write key in the URL too", [], b"/v1/events?key=" + KEY.encode(), 400, "key_in_url")]:
+        ("the write key in the URL too", [], b"/v1/events?key=" + KEY.encode(), 400, "key_in_url"),
+        ("the write key and junk in the URL", [], b"/v1/events?key=junk", 400, "key_in_url")]:
     case(f"auth: {label}", request(path=path, body=enc(ev()), headers=hdrs), status, code, authenticated=False)
 for label, path, status, code in [
         ("the write key in the URL only", b"/v1/events?key=" + KEY.encode(), 400, "key_in_url"),

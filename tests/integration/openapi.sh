@@ -106,6 +106,22 @@ fcgi_call() {
     '{desc: $d, method: "POST", path: $p, cgi_file: $f}' >>"$MANIFEST"
 }
 json() { call "$@" -H 'Content-Type: application/json'; }
+# call_until DESC METHOD PATH WANT [curl args...]: call, the request sent
+# again (up to 30 times) until it is answered WANT; for a limit whose
+# buckets are each eye.fcgi process's own, so that which process answers
+# and how much time passed do not decide the test.
+call_until() {
+  local desc=$1 method=$2 path=$3 want=$4 code i
+  shift 4
+  N=$((N + 1))
+  for i in $(seq 1 30); do
+    code=$(curl -s -m 10 -X "$method" -D "$R/$N.h" -o "$R/$N.b" -w '%{http_code}' "$@" "$BASE$path")
+    [ "$code" = "$want" ] && break
+  done
+  is "$code" "$want" "$desc: $want (after $i requests)"
+  jq -cn --arg d "$desc" --arg m "$method" --arg p "${path%%\?*}" --arg h "$R/$N.h" --arg b "$R/$N.b" \
+    '{desc: $d, method: $m, path: $p, headers_file: $h, body_file: $b}' >>"$MANIFEST"
+}
 
 BRIEF=$(jq -c . "$EYE_SRCDIR/tests/integration/data/brief_examples.json")
 PAGEVIEW=$(jq -c '.[0]' <<<"$BRIEF")
@@ -164,9 +180,7 @@ call "POST /v1/events, a browser key from another origin" POST "/v1/events?key=$
 json "POST /v1/events, a write key from a web page" POST /v1/events 403 "${W[@]}" -H "Origin: $ORIGIN" \
   --data-binary "$PAGEVIEW"
 json "POST /v1/events, a write key in the URL" POST "/v1/events?key=$WKEY" 400 --data-binary "$PAGEVIEW"
-curl -s -o /dev/null -m 10 -H "Origin: $ORIGIN" -H 'Content-Type: text/plain' --data-binary "$PAGEVIEW" \
-  "$BASE/v1/events?key=$BKEY"
-call "POST /v1/events, a browser key above its rate limit" POST "/v1/events?key=$BKEY" 429 \
+call_until "POST /v1/events, a browser key above its rate limit" POST "/v1/events?key=$BKEY" 429 \
   -H "Origin: $ORIGIN" -H 'Content-Type: text/plain' --data-binary "$PAGEVIEW"
 call "OPTIONS /v1/events, a preflight from a browser key's origin" OPTIONS /v1/events 204 \
   -H "Origin: $ORIGIN" -H 'Access-Control-Request-Method: POST'
