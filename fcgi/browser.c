@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fcgi/browser_limit.h"
+#include "fcgi/ratelimit.h"
 #include "lib/apikey.h"
 #include "lib/db.h"
 #include "lib/log.h"
@@ -142,7 +142,7 @@ bool browser_admit(struct worker *w, struct request *r, const struct auth_identi
         browser_allow_origin(r, origin);
     int64_t retry_after = 1;
     if (browser &&
-        !browser_limit_take(who->key_id, r->received_us, cfg->browser.rate_limit_per_second,
+        !ratelimit_take(RATELIMIT_BROWSER_KEY, who->key_id, r->received_us, cfg->browser.rate_limit_per_second,
                             cfg->browser.rate_limit_burst, &retry_after)) {
         char headers[48];
         snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n", (long long)retry_after);

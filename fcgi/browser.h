@@ -12,7 +12,7 @@
  *  - a browser key gets smaller limits (browser.max_body_bytes,
  *    browser.max_events_per_request), may send text/plain (read as JSON,
  *    what a CORS-simple request can carry), and is rate limited
- *    (browser_limit.h: 429 with Retry-After).
+ *    (ratelimit.h: 429 with Retry-After).
  * Answers to allowed origins carry Access-Control-Allow-Origin with that
  * origin (never "*"); every answer to a request with an Origin carries
  * Vary: Origin. OPTIONS /v1/events answers preflights.

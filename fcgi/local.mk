@@ -4,7 +4,7 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/main.c \
 	fcgi/auth.c fcgi/auth.h \
 	fcgi/browser.c fcgi/browser.h \
-	fcgi/browser_limit.c fcgi/browser_limit.h \
+	fcgi/ratelimit.c fcgi/ratelimit.h \
 	fcgi/commit.c fcgi/commit.h \
 	fcgi/dbconn.c fcgi/dbconn.h \
 	fcgi/health.c fcgi/health.h \

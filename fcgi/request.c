@@ -12,6 +12,7 @@
 
 #include "fcgi/request.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,6 +52,28 @@ bool request_init(struct request *r, FCGX_Request *fcgx)
     memcpy(r->path, uri, len);
     r->path[len] = '\0';
     return true;
+}
+
+uint64_t request_client_id(const struct request *r)
+{
+    const char *addr = request_param(r, "REMOTE_ADDR");
+    unsigned char bytes[16];
+    if (addr == NULL)
+        return 0;
+    if (inet_pton(AF_INET, addr, bytes) == 1)
+        return (uint64_t)1 << 32 | (uint64_t)bytes[0] << 24 | (uint64_t)bytes[1] << 16 |
+               (uint64_t)bytes[2] << 8 | bytes[3];
+    if (inet_pton(AF_INET6, addr, bytes) != 1)
+        return 0;
+    /* An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 client. */
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (memcmp(bytes, mapped, sizeof(mapped)) == 0)
+        return (uint64_t)1 << 32 | (uint64_t)bytes[12] << 24 | (uint64_t)bytes[13] << 16 |
+               (uint64_t)bytes[14] << 8 | bytes[15];
+    uint64_t id = 0;
+    for (int i = 0; i < 8; i++)
+        id = id << 8 | bytes[i];
+    return id | 1; /* never 0; IPv4 ids are 0x1xxxxxxxx, a reserved IPv6 prefix */
 }
 
 const char *request_param(const struct request *r, const char *name)

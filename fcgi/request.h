@@ -44,6 +44,11 @@ enum request_body_status {
  * URI is too long (the caller answers 414). */
 bool request_init(struct request *r, FCGX_Request *fcgx);
 
+/* Returns an id of the client's address (REMOTE_ADDR) for rate limits: the
+ * IPv4 address, or the /64 prefix of an IPv6 one (a host usually has a
+ * whole /64); 0 when the server passed no address it could parse. */
+uint64_t request_client_id(const struct request *r);
+
 /* Returns the value of a CGI parameter (e.g. "HTTP_AUTHORIZATION") or NULL.
  * The string lives until the request is finished. */
 const char *request_param(const struct request *r, const char *name);

@@ -23,6 +23,7 @@
 #include "fcgi/browser.h"
 #include "fcgi/health.h"
 #include "fcgi/ingest.h"
+#include "fcgi/ratelimit.h"
 #include "fcgi/read.h"
 
 static bool router_path_is(const char *path, const char *a, const char *b)
@@ -30,12 +31,41 @@ static bool router_path_is(const char *path, const char *a, const char *b)
     return strcmp(path, a) == 0 || (b != NULL && strcmp(path, b) == 0);
 }
 
+/* Answers 429 when the client's address has spent its allowance of failed
+ * authentications (ratelimit.h): it is then refused before its key is
+ * looked at, so guessing keys costs no database lookup. */
+static bool router_auth_throttled(struct worker *w, struct request *r, uint64_t client)
+{
+    const struct config *cfg = w->cfg;
+    int64_t retry_after = 1;
+    if (ratelimit_check(RATELIMIT_AUTH_FAILURE, client, r->received_us,
+                        cfg->ingest.auth_failures_per_second, cfg->ingest.auth_failure_burst,
+                        &retry_after))
+        return false;
+    char headers[48];
+    snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n", (long long)retry_after);
+    request_reply_error(r, 429, headers, "rate_limited", NULL,
+                        "too many failed authentications from this address; retry after "
+                        "Retry-After");
+    return true;
+}
+
 /* Authenticates and checks the scope; answers and returns false on refusal. */
 static bool router_authorize(struct worker *w, struct request *r, enum auth_scope need,
                              struct auth_identity *who)
 {
     bool in_url = false;
-    switch (browser_authenticate(w, r, who, &in_url)) {
+    uint64_t client = request_client_id(r);
+    if (router_auth_throttled(w, r, client))
+        return false;
+    enum auth_result result = browser_authenticate(w, r, who, &in_url);
+    if (result == AUTH_INVALID) {
+        int64_t ignored;
+        ratelimit_take(RATELIMIT_AUTH_FAILURE, client, r->received_us,
+                       w->cfg->ingest.auth_failures_per_second, w->cfg->ingest.auth_failure_burst,
+                       &ignored);
+    }
+    switch (result) {
     case AUTH_OK:
         break;
     case AUTH_MISSING:

@@ -103,6 +103,13 @@ static const struct config_key config_keys[] = {
      16 * MiB, "Rejected payloads are stored in event_errors cut to this size."},
     {"ingest.key_cache_seconds", CFG_INT, OFF(ingest.key_cache_seconds), "30", 0, 3600,
      "How long a looked-up key stays cached; a revoked key works at most this long."},
+    {"ingest.auth_failures_per_second", CFG_INT, OFF(ingest.auth_failures_per_second), "5", 0,
+     1000000,
+     "Failed authentications (unknown or malformed keys) one client address may make per second "
+     "to one eye.fcgi process once its burst is spent; then 429 until it slows (0: no limit)."},
+    {"ingest.auth_failure_burst", CFG_INT, OFF(ingest.auth_failure_burst), "50", 1, 1000000,
+     "Failed authentications a client address may make at once before "
+     "ingest.auth_failures_per_second applies."},
     {"ingest.retry_after_seconds", CFG_INT, OFF(ingest.retry_after_seconds), "5", 1, 3600,
      "Retry-After value sent with 503 answers."},
     {"ingest.correct_clock_skew", CFG_BOOL, OFF(ingest.correct_clock_skew), "false", 0, 0,

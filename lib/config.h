@@ -58,6 +58,8 @@ struct config {
         int64_t max_depth;
         int64_t max_error_payload_bytes;
         int64_t key_cache_seconds;
+        int64_t auth_failures_per_second;
+        int64_t auth_failure_burst;
         int64_t retry_after_seconds;
         bool correct_clock_skew;
         int64_t queue_max_rows;

@@ -8,6 +8,7 @@ INTEGRATION_TESTS = \
 	tests/integration/browser.sh \
 	tests/integration/browser_js.sh \
 	tests/integration/answers.sh \
+	tests/integration/auth_throttle.sh \
 	tests/integration/commit.sh \
 	tests/integration/foundation.sh \
 	tests/integration/hostile.sh \
@@ -44,6 +45,13 @@ TESTS += tests/unit/test_request
 tests_unit_test_request_SOURCES = tests/unit/test_request.c
 tests_unit_test_request_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_request_LDADD = $(EYE_LIB_LIBS) $(JSONC_LIBS) $(FCGI_LIBS) $(CMOCKA_LIBS)
+
+# Unit test of fcgi/ratelimit.c's token buckets.
+check_PROGRAMS += tests/unit/test_ratelimit
+TESTS += tests/unit/test_ratelimit
+tests_unit_test_ratelimit_SOURCES = tests/unit/test_ratelimit.c fcgi/ratelimit.c
+tests_unit_test_ratelimit_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_ratelimit_LDADD = $(CMOCKA_LIBS) -lpthread
 
 # The Docker image and compose stack (docker.sh). Not in `make check`: on a
 # cold cache it builds a base system and two images (minutes, and network
