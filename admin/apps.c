@@ -33,28 +33,30 @@ struct key_spec {
 
 static void app_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: eye-admin app create NAME [--read [--app-only] | --browser --origin ORIGIN...]\n"
-            "       eye-admin app list\n\n"
-            "create  adds an application and prints its first key (write scope, or read\n"
-            "        scope with --read) once, alone on stdout. A read key sees every\n"
-            "        application's events and errors; with --app-only, only NAME's.\n"
-            "        --browser makes a key for web pages: write-only, accepted only from\n"
-            "        the listed origins (--origin https://shop.example.com, repeatable;\n"
-            "        exact scheme, host and port, no wildcards).\n"
-            "list    shows applications and their keys (prefix, scope, state, origins);\n"
-            "        scope read-app is a read key limited to its application.\n");
+    fprintf(
+        out,
+        "usage: eye-admin app create NAME [--read [--app-only] | --browser --origin ORIGIN...]\n"
+        "       eye-admin app list\n\n"
+        "create  adds an application and prints its first key (write scope, or read\n"
+        "        scope with --read) once, alone on stdout. A read key sees every\n"
+        "        application's events and errors; with --app-only, only NAME's.\n"
+        "        --browser makes a key for web pages: write-only, accepted only from\n"
+        "        the listed origins (--origin https://shop.example.com, repeatable;\n"
+        "        exact scheme, host and port, no wildcards).\n"
+        "list    shows applications and their keys (prefix, scope, state, origins);\n"
+        "        scope read-app is a read key limited to its application.\n");
 }
 
 static void key_usage(FILE *out)
 {
-    fprintf(out, "usage: eye-admin key create APP [--read [--app-only] | --browser --origin ORIGIN...]\n"
-                 "       eye-admin key revoke PREFIX\n\n"
-                 "create  prints a further key for the application named APP (to rotate:\n"
-                 "        create, deploy the new key, then revoke the old one); a read key\n"
-                 "        with --app-only sees only APP's events, errors and sessions.\n"
-                 "revoke  stops the key with that prefix (e.g. eye_1a2b3c4d); running\n"
-                 "        eye.fcgi processes stop accepting it within ingest.key_cache_seconds.\n");
+    fprintf(out,
+            "usage: eye-admin key create APP [--read [--app-only] | --browser --origin ORIGIN...]\n"
+            "       eye-admin key revoke PREFIX\n\n"
+            "create  prints a further key for the application named APP (to rotate:\n"
+            "        create, deploy the new key, then revoke the old one); a read key\n"
+            "        with --app-only sees only APP's events, errors and sessions.\n"
+            "revoke  stops the key with that prefix (e.g. eye_1a2b3c4d); running\n"
+            "        eye.fcgi processes stop accepting it within ingest.key_cache_seconds.\n");
 }
 
 static bool app_name_valid(const char *name)
@@ -220,7 +222,8 @@ static bool parse_key_spec(int argc, char **argv, struct key_spec *spec)
     if (spec->name == NULL)
         return false;
     if (browser && read_scope) {
-        fprintf(stderr, "eye-admin: a browser key writes; --read and --browser exclude each other\n");
+        fprintf(stderr,
+                "eye-admin: a browser key writes; --read and --browser exclude each other\n");
         return false;
     }
     if (app_only && !read_scope) {

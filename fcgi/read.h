@@ -6,7 +6,8 @@
  *   GET /api/events/?session=&category=&date-from=&date-to=   (the prototype's)
  *
  * Read-scope keys only: an all-data key sees every application, an
- * application-scoped one (api_keys.app_only) its own application's rows. Results are ordered (occurrence time then id; a
+ * application-scoped one (api_keys.app_only) its own application's rows.
+ * Results are ordered (occurrence time then id; a
  * timeline by its sequence number; errors by receive time then id) and paged
  * by an opaque keyset cursor (`after`, returned as `next`), never OFFSET.
  * Rows are written to the client one by one, never built as one document:
