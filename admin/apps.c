@@ -21,34 +21,42 @@
 
 #define APP_NAME_MAX 100
 
-/* What `create` was asked for: the name, the key's scope and, for a
- * browser key, its canonical origins (space-separated). */
+/* What `create` was asked for: the name, the key's scope, whether a read
+ * key sees only its own application's data and, for a browser key, its
+ * canonical origins (space-separated). */
 struct key_spec {
     const char *name;
     const char *scope; /* "write", "read" or "browser" */
+    bool app_only;     /* read keys only: --app-only */
     char origins[ORIGIN_LIST_MAX];
 };
 
 static void app_usage(FILE *out)
 {
-    fprintf(out, "usage: eye-admin app create NAME [--read | --browser --origin ORIGIN...]\n"
-                 "       eye-admin app list\n\n"
-                 "create  adds an application and prints its first key (write scope, or read\n"
-                 "        scope with --read) once, alone on stdout. --browser makes a key for\n"
-                 "        web pages: write-only, accepted only from the listed origins\n"
-                 "        (--origin https://shop.example.com, repeatable; exact scheme, host\n"
-                 "        and port, no wildcards).\n"
-                 "list    shows applications and their keys (prefix, scope, state, origins).\n");
+    fprintf(
+        out,
+        "usage: eye-admin app create NAME [--read [--app-only] | --browser --origin ORIGIN...]\n"
+        "       eye-admin app list\n\n"
+        "create  adds an application and prints its first key (write scope, or read\n"
+        "        scope with --read) once, alone on stdout. A read key sees every\n"
+        "        application's events and errors; with --app-only, only NAME's.\n"
+        "        --browser makes a key for web pages: write-only, accepted only from\n"
+        "        the listed origins (--origin https://shop.example.com, repeatable;\n"
+        "        exact scheme, host and port, no wildcards).\n"
+        "list    shows applications and their keys (prefix, scope, state, origins);\n"
+        "        scope read-app is a read key limited to its application.\n");
 }
 
 static void key_usage(FILE *out)
 {
-    fprintf(out, "usage: eye-admin key create APP [--read | --browser --origin ORIGIN...]\n"
-                 "       eye-admin key revoke PREFIX\n\n"
-                 "create  prints a further key for the application named APP (to rotate:\n"
-                 "        create, deploy the new key, then revoke the old one).\n"
-                 "revoke  stops the key with that prefix (e.g. eye_1a2b3c4d); running\n"
-                 "        eye.fcgi processes stop accepting it within ingest.key_cache_seconds.\n");
+    fprintf(out,
+            "usage: eye-admin key create APP [--read [--app-only] | --browser --origin ORIGIN...]\n"
+            "       eye-admin key revoke PREFIX\n\n"
+            "create  prints a further key for the application named APP (to rotate:\n"
+            "        create, deploy the new key, then revoke the old one); a read key\n"
+            "        with --app-only sees only APP's events, errors and sessions.\n"
+            "revoke  stops the key with that prefix (e.g. eye_1a2b3c4d); running\n"
+            "        eye.fcgi processes stop accepting it within ingest.key_cache_seconds.\n");
 }
 
 static bool app_name_valid(const char *name)
@@ -76,8 +84,8 @@ static bool key_insert(MYSQL *conn, unsigned int app_id, const struct key_spec *
         goto done;
     }
     stmt = db_prepare(conn, "insert_key",
-                      "INSERT INTO api_keys (application_id, prefix, key_hash, scope, origins) "
-                      "VALUES (?, ?, ?, ?, ?)");
+                      "INSERT INTO api_keys (application_id, prefix, key_hash, scope, origins, "
+                      "app_only) VALUES (?, ?, ?, ?, ?, ?)");
     if (stmt == NULL)
         goto done;
     const char *scope = spec->scope;
@@ -85,7 +93,8 @@ static bool key_insert(MYSQL *conn, unsigned int app_id, const struct key_spec *
     unsigned long prefix_len = APIKEY_PREFIX_LEN, hash_len = APIKEY_HASH_LEN,
                   scope_len = strlen(scope), origins_len = strlen(spec->origins);
     my_bool no_origins = !browser;
-    MYSQL_BIND in[5] = {0};
+    signed char app_only = spec->app_only;
+    MYSQL_BIND in[6] = {0};
     in[0].buffer_type = MYSQL_TYPE_LONG;
     in[0].buffer = &app_id;
     in[0].is_unsigned = 1;
@@ -102,6 +111,8 @@ static bool key_insert(MYSQL *conn, unsigned int app_id, const struct key_spec *
     in[4].buffer = (char *)spec->origins;
     in[4].length = &origins_len;
     in[4].is_null = &no_origins;
+    in[5].buffer_type = MYSQL_TYPE_TINY;
+    in[5].buffer = &app_only;
     if (mysql_stmt_bind_param(stmt, in) != 0 || mysql_stmt_execute(stmt) != 0) {
         log_error("insert_key: %s", mysql_stmt_error(stmt));
         goto done;
@@ -117,6 +128,11 @@ static bool key_insert(MYSQL *conn, unsigned int app_id, const struct key_spec *
                 "key %s (browser scope, origins %s) created; it may be embedded in those "
                 "origins' pages\n",
                 prefix, spec->origins);
+    else if (spec->app_only)
+        fprintf(stderr,
+                "key %s (read scope, this application's data only) created; it is shown only "
+                "this once\n",
+                prefix);
     else
         fprintf(stderr, "key %s (%s scope) created; it is shown only this once\n", prefix, scope);
     ok = true;
@@ -160,17 +176,19 @@ done:
     return ok;
 }
 
-/* Parses "NAME [--read | --browser --origin ORIGIN...]" into spec. Prints
- * why and returns false when the arguments are wrong. */
+/* Parses "NAME [--read [--app-only] | --browser --origin ORIGIN...]" into
+ * spec. Prints why and returns false when the arguments are wrong. */
 static bool parse_key_spec(int argc, char **argv, struct key_spec *spec)
 {
-    bool read_scope = false, browser = false;
+    bool read_scope = false, browser = false, app_only = false;
     size_t used = 0;
     spec->name = NULL;
     spec->origins[0] = '\0';
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--read") == 0) {
             read_scope = true;
+        } else if (strcmp(argv[i], "--app-only") == 0) {
+            app_only = true;
         } else if (strcmp(argv[i], "--browser") == 0) {
             browser = true;
         } else if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc) {
@@ -204,7 +222,13 @@ static bool parse_key_spec(int argc, char **argv, struct key_spec *spec)
     if (spec->name == NULL)
         return false;
     if (browser && read_scope) {
-        fprintf(stderr, "eye-admin: a browser key writes; --read and --browser exclude each other\n");
+        fprintf(stderr,
+                "eye-admin: a browser key writes; --read and --browser exclude each other\n");
+        return false;
+    }
+    if (app_only && !read_scope) {
+        fprintf(stderr, "eye-admin: --app-only limits a read key: it needs --read (a write or "
+                        "browser key already writes as its application only)\n");
         return false;
     }
     if (browser != (used > 0)) {
@@ -213,6 +237,7 @@ static bool parse_key_spec(int argc, char **argv, struct key_spec *spec)
         return false;
     }
     spec->scope = browser ? "browser" : read_scope ? "read" : "write";
+    spec->app_only = app_only;
     return true;
 }
 
@@ -266,7 +291,8 @@ static int app_list(const struct config *cfg)
     if (conn == NULL)
         return ADMIN_FAIL;
     /* No user input in this statement: a plain query is enough. */
-    const char *sql = "SELECT a.name, a.created_at, k.prefix, k.scope, k.created_at, "
+    const char *sql = "SELECT a.name, a.created_at, k.prefix, "
+                      "       IF(k.app_only, 'read-app', k.scope), k.created_at, "
                       "       k.revoked_at, k.origins "
                       "FROM applications a LEFT JOIN api_keys k ON k.application_id = a.id "
                       "ORDER BY a.name, k.created_at";
@@ -281,11 +307,11 @@ static int app_list(const struct config *cfg)
         mysql_close(conn);
         return ADMIN_FAIL;
     }
-    printf("%-24s %-12s %-7s %-8s %-19s %-19s %s\n", "APPLICATION", "KEY", "SCOPE", "STATE",
+    printf("%-24s %-12s %-8s %-8s %-19s %-19s %s\n", "APPLICATION", "KEY", "SCOPE", "STATE",
            "KEY CREATED", "APP CREATED", "ORIGINS");
     MYSQL_ROW row;
     while ((row = mysql_fetch_row(res)) != NULL) {
-        printf("%-24s %-12s %-7s %-8s %-19.19s %-19.19s %s\n", row[0], row[2] ? row[2] : "-",
+        printf("%-24s %-12s %-8s %-8s %-19.19s %-19.19s %s\n", row[0], row[2] ? row[2] : "-",
                row[3] ? row[3] : "-",
                row[2] == NULL ? "-"
                : row[5]       ? "revoked"

@@ -96,7 +96,8 @@ static enum auth_result auth_lookup_once(struct dbconn *db, struct auth_entry *e
     unsigned long hash_len = APIKEY_HASH_LEN, scope_len = 0, origins_len = 0;
     char scope[8] = {0};
     unsigned int app_id = 0, key_id = 0;
-    MYSQL_BIND in = {0}, out[4] = {{0}};
+    signed char app_only = 0;
+    MYSQL_BIND in = {0}, out[5] = {{0}};
     in.buffer_type = MYSQL_TYPE_BLOB;
     in.buffer = entry->hash;
     in.length = &hash_len;
@@ -114,6 +115,8 @@ static enum auth_result auth_lookup_once(struct dbconn *db, struct auth_entry *e
     out[3].buffer = entry->who.origins;
     out[3].buffer_length = sizeof(entry->who.origins) - 1;
     out[3].length = &origins_len;
+    out[4].buffer_type = MYSQL_TYPE_TINY;
+    out[4].buffer = &app_only;
     if (mysql_stmt_bind_param(stmt, &in) != 0 || mysql_stmt_execute(stmt) != 0 ||
         mysql_stmt_bind_result(stmt, out) != 0 || mysql_stmt_store_result(stmt) != 0) {
         unsigned int err = mysql_stmt_errno(stmt);
@@ -139,6 +142,7 @@ static enum auth_result auth_lookup_once(struct dbconn *db, struct auth_entry *e
     entry->who.key_id = key_id;
     entry->who.application_id = app_id;
     entry->who.origins[origins_len < sizeof(entry->who.origins) ? origins_len : 0] = '\0';
+    entry->who.app_only = app_only != 0;
     entry->who.scope = strcmp(scope, "read") == 0      ? AUTH_SCOPE_READ
                        : strcmp(scope, "browser") == 0 ? AUTH_SCOPE_BROWSER
                                                        : AUTH_SCOPE_WRITE;

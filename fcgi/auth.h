@@ -11,6 +11,7 @@
 #ifndef EYE_FCGI_AUTH_H
 #define EYE_FCGI_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,7 @@ struct auth_identity {
     unsigned int key_id;
     unsigned int application_id;
     enum auth_scope scope;
+    bool app_only; /* read keys: sees only application_id's rows (else every application's) */
     char origins[ORIGIN_LIST_MAX]; /* browser keys: space-separated canonical origins */
 };
 

@@ -17,8 +17,8 @@ static const struct {
     const char *name;
     const char *sql;
 } dbconn_sql[DBCONN_NSTMTS] = {
-    [DBCONN_KEY_LOOKUP] = {"key_lookup", "SELECT application_id, scope, id, COALESCE(origins, '') "
-                                         "FROM api_keys "
+    [DBCONN_KEY_LOOKUP] = {"key_lookup", "SELECT application_id, scope, id, COALESCE(origins, ''), "
+                                         "app_only FROM api_keys "
                                          "WHERE key_hash = ? AND revoked_at IS NULL"},
     [DBCONN_QUEUE_INSERT] = {"queue_insert", QUEUE_INSERT_SQL},
     [DBCONN_ORIGIN_KNOWN] = {"origin_known",

@@ -16,7 +16,7 @@
 #include "lib/config.h"
 
 enum dbconn_stmt {
-    DBCONN_KEY_LOOKUP,   /* key_hash -> application_id, scope */
+    DBCONN_KEY_LOOKUP,   /* key_hash -> application_id, scope, id, origins, app_only */
     DBCONN_QUEUE_INSERT, /* one queue row; executed in bulk */
     DBCONN_ORIGIN_KNOWN, /* origin -> some active browser key is bound to it */
     DBCONN_NSTMTS
@@ -24,7 +24,7 @@ enum dbconn_stmt {
 
 /* Slots for statements whose text the caller builds (from fixed fragments
  * and placeholders only), e.g. the read API's filter combinations. */
-#define DBCONN_DYNAMIC 128
+#define DBCONN_DYNAMIC 256
 
 struct dbconn {
     const struct config *cfg;

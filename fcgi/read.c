@@ -19,6 +19,13 @@
  *
  * What a request asks for is parsed and checked by read_params.c first:
  * no text that is not valid UTF-8 ever reaches SQL.
+ *
+ * An application-scoped read key adds one more filter to every list, the
+ * key's application id as a bound parameter (never text): on events it
+ * becomes ix_events_application_time when nothing narrower is asked, on
+ * errors it intersects with `app` (app=OTHER: no rows, not a refusal, so
+ * the answer tells nothing about other applications), and a timeline is
+ * numbered among that application's events only.
  */
 #include "autoconfig.h"
 
@@ -35,11 +42,12 @@
 #include "lib/strparse.h"
 
 #define READ_MAX_COLS  14
-#define READ_MAX_BINDS 10
+#define READ_MAX_BINDS 12
 
 /* Dynamic statement slots of the analyst dbconn, from each list's first:
- * one per filter combination (a bit per filter). */
-enum { SLOT_EVENTS = 0, SLOT_ERRORS = 64, SLOT_TIMELINE = 96 };
+ * one per filter combination (a bit per filter: 7 for events, 6 for
+ * errors, 2 and 3 for the two timelines). */
+enum { SLOT_EVENTS = 0, SLOT_ERRORS = 128, SLOT_TIMELINE = 192, SLOT_TIMELINE_OWN = 200 };
 
 /* Appends a bound string parameter. */
 static void read_bind_str(MYSQL_BIND *b, unsigned long *len, const char *s)
@@ -302,13 +310,18 @@ static const struct read_col read_error_cols[] = {
     "e.received_at, (SELECT a.name FROM applications a WHERE a.id = e.application_id) "            \
     "AS application, ROW_NUMBER() OVER (ORDER BY e.occurred_at, e.id) AS seq "                     \
     "FROM events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key = ?"
-#define READ_US(col) "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', " col ")"
+/* The same numbered among one application's events only (the second ? is
+ * its id): an application-scoped key sees a shared session as if only its
+ * application had fed it, so seq has no gaps where others' events are. */
+#define READ_TIMELINE_OWN_SQL READ_TIMELINE_SQL " AND e.application_id = ?"
+#define READ_US(col)          "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', " col ")"
 
 /* What a filter binds. */
 enum read_bind {
     RB_TEXT,   /* a text of struct read_params; NULL there: not given */
     RB_CURSOR, /* the cursor: its time twice, then its id */
     RB_SEQ,    /* the cursor's id alone (a timeline's seq) */
+    RB_SCOPE,  /* the key's application id; given only for an application-scoped key */
 };
 
 /* A filter of a list: the SQL fragment it adds (with its placeholders)
@@ -334,8 +347,8 @@ struct read_list {
     struct {
         unsigned need;
         const char *index;
-    } indexes[4];
-    struct read_filter filters[7]; /* ended by sql == NULL */
+    } indexes[5];
+    struct read_filter filters[8]; /* ended by sql == NULL */
     const struct read_col *cols;   /* what each result column becomes */
     int ncols;
     const char *unavailable; /* the 503's message */
@@ -346,8 +359,8 @@ struct read_list {
 
 /* The filters of each list, by position in its table; a list ordered by
  * time ends with its range and its cursor (READ_RANGE_FILTERS). */
-enum { EF_SESSION, EF_CATEGORY, EF_NAME, EF_FROM, EF_TO, EF_AFTER };
-enum { XF_CODE, XF_APP, XF_FROM, XF_TO, XF_AFTER };
+enum { EF_SESSION, EF_CATEGORY, EF_NAME, EF_SCOPE, EF_FROM, EF_TO, EF_AFTER };
+enum { XF_CODE, XF_APP, XF_SCOPE, XF_FROM, XF_TO, XF_AFTER };
 
 /* A list ordered by its time column t, ties broken by its id column id:
  * the order, and its last three filters (from inclusive, to exclusive, and
@@ -359,6 +372,7 @@ enum { XF_CODE, XF_APP, XF_FROM, XF_TO, XF_AFTER };
         " AND (" t " > ? OR (" t " = ? AND " id " > ?))", RB_CURSOR                                \
     }
 enum { TF_SESSION, TF_AFTER };
+enum { TOF_SESSION, TOF_SCOPE, TOF_AFTER };
 
 /* The columns hold '%' (DATE_FORMAT): they are never a format string. The
  * application's name comes from a scalar subquery so that the listed table
@@ -376,12 +390,14 @@ static const struct read_list read_events_list = {
     .indexes = {{B_(EF_SESSION), "ix_events_session_time"},
                 {B_(EF_CATEGORY) | B_(EF_NAME), "ix_events_type_time"},
                 {B_(EF_CATEGORY), "ix_events_category_time"},
+                {B_(EF_SCOPE), "ix_events_application_time"},
                 {0, "ix_events_time"}},
     .filters = {[EF_SESSION] = {" AND e.session_id = (SELECT id FROM sessions WHERE "
                                 "session_key = ?)",
                                 READ_TEXT(session_id)},
                 [EF_CATEGORY] = {" AND e.category = ?", READ_TEXT(category)},
                 [EF_NAME] = {" AND e.name = ?", READ_TEXT(name)},
+                [EF_SCOPE] = {" AND e.application_id = ?", RB_SCOPE, 0},
                 READ_RANGE_FILTERS("e.occurred_at", "e.id")},
     .cols = read_event_cols,
     .ncols = READ_EVENT_NCOLS,
@@ -400,11 +416,15 @@ static const struct read_list read_errors_list = {
     .order = READ_ORDER("x.received_at", "x.id"),
     .indexes = {{B_(XF_CODE), "ix_event_errors_code_time"},
                 {B_(XF_APP), "ix_event_errors_application_time"},
+                {B_(XF_SCOPE), "ix_event_errors_application_time"},
                 {0, "ix_event_errors_received"}},
     .filters = {[XF_CODE] = {" AND x.code = ?", READ_TEXT(code)},
                 [XF_APP] = {" AND x.application_id = (SELECT id FROM applications WHERE "
                             "name = ?)",
                             READ_TEXT(app)},
+                /* with app=OTHER too, an application-scoped key's rows
+                 * are the intersection: none */
+                [XF_SCOPE] = {" AND x.application_id = ?", RB_SCOPE, 0},
                 READ_RANGE_FILTERS("x.received_at", "x.id")},
     .cols = read_error_cols,
     .ncols = READ_ERROR_NCOLS,
@@ -431,9 +451,33 @@ static const struct read_list read_timeline_list = {
     .unavailable = "the timeline cannot be read now",
 };
 
-/* True when filter f was given in p. */
-static bool read_filter_given(const struct read_params *p, const struct read_filter *f)
+/* The timeline an application-scoped key reads: the same, numbered among
+ * its application's events only (both filters bind placeholders inside the
+ * numbering). */
+static const struct read_list read_timeline_own_list = {
+    .name = "read_timeline_own",
+    .slot = SLOT_TIMELINE_OWN,
+    .select = "SELECT id, event_id, session_key, application, category, name, data, "
+              "DATE_FORMAT(occurred_at, " READ_TIME_FMT "), DATE_FORMAT(received_at, " READ_TIME_FMT
+              "), " READ_US("occurred_at") ", seq FROM (" READ_TIMELINE_OWN_SQL ") t",
+    .join = "",
+    .order = " ORDER BY seq",
+    .indexes = {{0, NULL}},
+    .filters = {[TOF_SESSION] = {"", READ_TEXT(session_id)},
+                [TOF_SCOPE] = {"", RB_SCOPE, 0},
+                [TOF_AFTER] = {" AND seq > ?", RB_SEQ}},
+    .cols = read_event_cols,
+    .ncols = READ_EVENT_NCOLS,
+    .unavailable = "the timeline cannot be read now",
+};
+
+/* True when filter f applies: given in p, or for RB_SCOPE, the key who is
+ * application-scoped. */
+static bool read_filter_given(const struct read_params *p, const struct auth_identity *who,
+                              const struct read_filter *f)
 {
+    if (f->bind == RB_SCOPE)
+        return who->app_only;
     if (f->bind != RB_TEXT)
         return p->has_after;
     return *(const char *const *)((const char *)p + f->text) != NULL;
@@ -451,15 +495,17 @@ static bool read_append(char *sql, size_t cap, size_t *len, const char *s)
     return true;
 }
 
-/* Answers a GET on list q filtered by p: the statement of the given
- * filters, their values bound, the rows streamed. list_key: the JSON member
- * holding the rows, or NULL for a bare array. */
+/* Answers a GET on list q filtered by p, and by who's application when who
+ * is application-scoped: the statement of the given filters, their values
+ * bound, the rows streamed. list_key: the JSON member holding the rows, or
+ * NULL for a bare array. */
 static void read_list(struct worker *w, struct request *r, const struct read_params *p,
-                      const struct read_list *q, const char *list_key)
+                      const struct auth_identity *who, const struct read_list *q,
+                      const char *list_key)
 {
     unsigned mask = 0;
     for (int i = 0; q->filters[i].sql != NULL; i++)
-        if (read_filter_given(p, &q->filters[i]))
+        if (read_filter_given(p, who, &q->filters[i]))
             mask |= 1u << i;
     int ix = 0;
     while ((q->indexes[ix].need & mask) != q->indexes[ix].need)
@@ -496,6 +542,7 @@ static void read_list(struct worker *w, struct request *r, const struct read_par
     int n = 0;
     char after_time[TIMESTAMP_FORMAT_LEN + 1];
     long long after_id = (long long)p->after_id, limit = p->limit + 1;
+    long long scope_app = who->application_id;
     for (int i = 0; q->filters[i].sql != NULL; i++) {
         if (!(mask & (1u << i)))
             continue;
@@ -507,6 +554,8 @@ static void read_list(struct worker *w, struct request *r, const struct read_par
         }
         if (f->bind == RB_TEXT)
             read_bind_str(&in[n], &lens[n], *(const char *const *)((const char *)p + f->text)), n++;
+        else if (f->bind == RB_SCOPE)
+            read_bind_ll(&in[n], &scope_app), n++;
         else
             read_bind_ll(&in[n], &after_id), n++;
     }
@@ -514,8 +563,8 @@ static void read_list(struct worker *w, struct request *r, const struct read_par
     read_stream(w, r, stmt, in, q->cols, q->ncols, p, list_key);
 }
 
-void read_handle(struct worker *w, struct request *r, enum read_route route,
-                 const char *session_raw)
+void read_handle(struct worker *w, struct request *r, const struct auth_identity *who,
+                 enum read_route route, const char *session_raw)
 {
     char buf[READ_QUERY_MAX];
     struct read_params p;
@@ -523,18 +572,19 @@ void read_handle(struct worker *w, struct request *r, enum read_route route,
         return;
     switch (route) {
     case READ_EVENTS:
-        read_list(w, r, &p, &read_events_list, "events");
+        read_list(w, r, &p, who, &read_events_list, "events");
         break;
     case READ_PROTOTYPE:
         /* The prototype answered a bare JSON array of events (no cursor):
          * the same query as /v1/events, at most READ_MAX_LIMIT events. */
-        read_list(w, r, &p, &read_events_list, NULL);
+        read_list(w, r, &p, who, &read_events_list, NULL);
         break;
     case READ_TIMELINE:
-        read_list(w, r, &p, &read_timeline_list, "events");
+        read_list(w, r, &p, who, who->app_only ? &read_timeline_own_list : &read_timeline_list,
+                  "events");
         break;
     case READ_ERRORS:
-        read_list(w, r, &p, &read_errors_list, "errors");
+        read_list(w, r, &p, who, &read_errors_list, "errors");
         break;
     }
 }

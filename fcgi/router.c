@@ -117,7 +117,7 @@ static void router_read(struct worker *w, struct request *r, enum read_route rou
 {
     struct auth_identity who;
     if (router_authorize(w, r, AUTH_SCOPE_READ, &who))
-        read_handle(w, r, route, session_raw);
+        read_handle(w, r, &who, route, session_raw);
 }
 
 static void router_not_allowed(struct request *r, const char *allow)

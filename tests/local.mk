@@ -13,6 +13,7 @@ INTEGRATION_TESTS = \
 	tests/integration/foundation.sh \
 	tests/integration/hostile.sh \
 	tests/integration/ingest.sh \
+	tests/integration/read_scope.sh \
 	tests/integration/install.sh \
 	tests/integration/rules_admin.sh \
 	tests/integration/server_errors.sh \
