@@ -188,6 +188,8 @@ enum auth_result auth_check_key(struct auth_cache *cache, struct dbconn *db, con
     if (!apikey_hash(key, len, entry.hash))
         return AUTH_UNAVAILABLE;
     if (!auth_cache_get(cache, entry.hash, now_us, &entry)) {
+        if (db == NULL)
+            return AUTH_THROTTLED;
         enum auth_result r = auth_lookup(db, &entry);
         if (r == AUTH_UNAVAILABLE)
             return r;

@@ -35,6 +35,7 @@ enum auth_result {
     AUTH_MISSING,     /* no Authorization header, or not a Bearer one */
     AUTH_INVALID,     /* unknown, revoked or malformed key */
     AUTH_UNAVAILABLE, /* the database could not be asked */
+    AUTH_THROTTLED,   /* not cached, and no lookup was allowed (db NULL) */
 };
 
 struct auth_cache;
@@ -49,7 +50,9 @@ void auth_cache_free(struct auth_cache *cache);
 /* Checks the Authorization header value (may be NULL) and fills who:
  * AUTH_MISSING without a "Bearer " header, AUTH_INVALID for anything but
  * one well-formed, known, unrevoked key after it.
- * Queries the database through db only on a cache miss. */
+ * Queries the database through db only on a cache miss; db NULL forbids
+ * that (a throttled client): a key that is not cached is then
+ * AUTH_THROTTLED, while a cached one (known or not) is answered as usual. */
 enum auth_result auth_check(struct auth_cache *cache, struct dbconn *db, const char *header,
                             int64_t now_us, struct auth_identity *who);
 

@@ -52,7 +52,7 @@ static enum browser_query_key browser_query_key(const char *query, char key[APIK
 }
 
 /* Checks the key of the query string: AUTH_MISSING when there is none. */
-static enum auth_result browser_url_key(struct worker *w, struct request *r,
+static enum auth_result browser_url_key(struct worker *w, struct request *r, struct dbconn *db,
                                         struct auth_identity *who)
 {
     char key[APIKEY_LEN + 1];
@@ -65,12 +65,13 @@ static enum auth_result browser_url_key(struct worker *w, struct request *r,
     case BROWSER_KEY_FOUND:
         break;
     }
-    return auth_check_key(w->auth, &w->db, key, len, r->received_us, who);
+    return auth_check_key(w->auth, db, key, len, r->received_us, who);
 }
 
 enum auth_result browser_authenticate(struct worker *w, struct request *r,
-                                      struct auth_identity *who, bool *in_url)
+                                      struct auth_identity *who, bool *in_url, bool may_lookup)
 {
+    struct dbconn *db = may_lookup ? &w->db : NULL;
     *in_url = false;
     const char *header = request_param(r, "HTTP_AUTHORIZATION");
     if (header != NULL) {
@@ -79,9 +80,9 @@ enum auth_result browser_authenticate(struct worker *w, struct request *r,
         char key[APIKEY_LEN + 1];
         size_t len = 0;
         *in_url = browser_query_key(r->query, key, &len) != BROWSER_KEY_NONE;
-        return auth_check(w->auth, &w->db, header, r->received_us, who);
+        return auth_check(w->auth, db, header, r->received_us, who);
     }
-    enum auth_result res = browser_url_key(w, r, who);
+    enum auth_result res = browser_url_key(w, r, db, who);
     *in_url = res != AUTH_MISSING;
     return res;
 }
@@ -201,7 +202,7 @@ void browser_preflight(struct worker *w, struct request *r)
     /* A preflight carries no credentials: only a key in the URL counts. */
     struct auth_identity who;
     int allowed;
-    switch (browser_url_key(w, r, &who)) {
+    switch (browser_url_key(w, r, &w->db, &who)) {
     case AUTH_OK:
         if (who.scope != AUTH_SCOPE_BROWSER) {
             log_warn("application %u: key %u was sent in a URL, which ends up in logs; rotate it",

@@ -30,9 +30,10 @@
 /* Finds and checks the request's key: the Authorization header, or else a
  * key= parameter of the query string. *in_url is true when the query string
  * has a key= parameter at all (beside the header, too). Same results as
- * auth_check. */
+ * auth_check; without may_lookup only cached keys are answered (a key that
+ * would need a lookup is AUTH_THROTTLED). */
 enum auth_result browser_authenticate(struct worker *w, struct request *r,
-                                      struct auth_identity *who, bool *in_url);
+                                      struct auth_identity *who, bool *in_url, bool may_lookup);
 
 /* True when a key of scope `have` may be used where `need` is required (a
  * browser key writes). */

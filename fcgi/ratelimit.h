@@ -4,9 +4,10 @@
  *   RATELIMIT_BROWSER_KEY   requests of one browser key (a public key anyone
  *                           can copy out of a page), by key id;
  *   RATELIMIT_AUTH_FAILURE  failed authentications of one client address
- *                           (request_client_id), so that guessing keys, or
- *                           a well-formed unknown key that costs a database
- *                           lookup, is bounded per address.
+ *                           (request_client_id): past its allowance the
+ *                           address gets no key lookup (router.c), so that
+ *                           guessing keys, or a well-formed unknown key
+ *                           that costs a database query, is bounded.
  * Each bucket holds `burst` tokens and gains `per_second` a second. The
  * buckets are the process's own (lighttpd's max-procs processes each keep
  * theirs), held in a fixed table per use indexed by the id under one mutex:

@@ -31,38 +31,36 @@ static bool router_path_is(const char *path, const char *a, const char *b)
     return strcmp(path, a) == 0 || (b != NULL && strcmp(path, b) == 0);
 }
 
-/* Answers 429 when the client's address has spent its allowance of failed
- * authentications (ratelimit.h): it is then refused before its key is
- * looked at, so guessing keys costs no database lookup. */
-static bool router_auth_throttled(struct worker *w, struct request *r, uint64_t client)
+static void router_reply_throttled(struct request *r, int64_t retry_after)
 {
-    const struct config *cfg = w->cfg;
-    int64_t retry_after = 1;
-    if (ratelimit_check(RATELIMIT_AUTH_FAILURE, client, r->received_us,
-                        cfg->ingest.auth_failures_per_second, cfg->ingest.auth_failure_burst,
-                        &retry_after))
-        return false;
     char headers[48];
     snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n", (long long)retry_after);
     request_reply_error(r, 429, headers, "rate_limited", NULL,
                         "too many failed authentications from this address; retry after "
                         "Retry-After");
-    return true;
 }
 
 /* Authenticates and checks the scope; answers and returns false on refusal. */
 static bool router_authorize(struct worker *w, struct request *r, enum auth_scope need,
                              struct auth_identity *who)
 {
+    /* An address that spent its allowance of failed authentications
+     * (ratelimit.h) gets no key lookup: a key the cache knows (valid or
+     * not) is still answered, any other is 429. So guessing keys costs no
+     * database query, and an application whose key is cached is not shut
+     * out by another client behind the same address. */
+    const struct config *cfg = w->cfg;
     bool in_url = false;
     uint64_t client = request_client_id(r);
-    if (router_auth_throttled(w, r, client))
-        return false;
-    enum auth_result result = browser_authenticate(w, r, who, &in_url);
+    int64_t retry_after = 1;
+    bool may_lookup = ratelimit_check(RATELIMIT_AUTH_FAILURE, client, r->received_us,
+                                      cfg->ingest.auth_failures_per_second,
+                                      cfg->ingest.auth_failure_burst, &retry_after);
+    enum auth_result result = browser_authenticate(w, r, who, &in_url, may_lookup);
     if (result == AUTH_INVALID) {
         int64_t ignored;
         ratelimit_take(RATELIMIT_AUTH_FAILURE, client, r->received_us,
-                       w->cfg->ingest.auth_failures_per_second, w->cfg->ingest.auth_failure_burst,
+                       cfg->ingest.auth_failures_per_second, cfg->ingest.auth_failure_burst,
                        &ignored);
     }
     switch (result) {
@@ -79,6 +77,9 @@ static bool router_authorize(struct worker *w, struct request *r, enum auth_scop
     case AUTH_UNAVAILABLE:
         request_reply_unavailable(r, w->cfg->ingest.retry_after_seconds, "database_unavailable",
                                   "the key cannot be checked now; retry later");
+        return false;
+    case AUTH_THROTTLED:
+        router_reply_throttled(r, retry_after);
         return false;
     }
     /* A write or read key in the URL is refused as such (400 key_in_url:

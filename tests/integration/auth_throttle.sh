@@ -1,11 +1,12 @@
 #!/bin/bash
 # auth_throttle.sh - failed authentication is rate-limited per client
 # address (ingest.auth_failures_per_second, ingest.auth_failure_burst):
-# past the burst an address gets 429 rate_limited with Retry-After, before
-# its key is looked up (no database query: checked with the server's own
-# statement counter); it recovers at the configured rate; a valid key
-# spends nothing; a malformed key (checksum) counts like an unknown one;
-# another address is not affected.
+# past the burst an address gets no key lookup: a key that would need one
+# is 429 rate_limited with Retry-After (no database query: checked with the
+# server's statement counter), while a key the process has cached (a valid
+# one in use, or a refused one) is answered as usual; it recovers at the
+# configured rate; a valid key spends nothing; a malformed key (checksum)
+# counts like an unknown one; another address is not affected.
 . "$EYE_SRCDIR/tests/lib/harness.sh"
 BURST=5
 stack_mariadb_start || bail "MariaDB did not start"
@@ -47,12 +48,19 @@ http GET /v1/events -H "Authorization: Bearer $(legacy 10)"
 is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "429|rate_limited" "the read routes too"
 http GET /v1/health
 is "$HTTP_STATUS" 200 "health needs no key and is not throttled"
+post_events "$KEY" "$EV"
+is "$HTTP_STATUS" 202 "while throttled, a valid key the process has cached is still accepted"
+post_events "$(legacy 1)" "$EV"
+is "$HTTP_STATUS" 401 "while throttled, a refused key the process has cached is still 401"
+NEWKEY=$(stack_admin key create shop 2>/dev/null)
+post_events "$NEWKEY" "$EV"
+is "$HTTP_STATUS" 429 "while throttled, a valid key that would need a lookup is 429 too"
 # After a second, one token: one more try is looked at (401), the next
 # is refused again.
 sleep 1.1
 post_events "$(legacy 11)" "$EV"; a=$HTTP_STATUS
-post_events "$(malformed 12)" "$EV"; b=$HTTP_STATUS
-is "$a $b" "401 429" "it recovers at the configured rate: one try a second"
+post_events "$(legacy 12)" "$EV"; b=$HTTP_STATUS
+is "$a $b" "401 429" "it recovers at the configured rate: one lookup a second"
 sleep 1.1
 post_events "$(malformed 13)" "$EV"; a=$HTTP_STATUS
 post_events "$(legacy 14)" "$EV"; b=$HTTP_STATUS
