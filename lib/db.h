@@ -12,16 +12,38 @@
 #include <mysql.h>
 
 #include "lib/config.h"
+#include "lib/endpoint.h"
 
-/* Opens a connection as the given account. Returns NULL and logs the
- * server's error on failure. The caller owns the handle (mysql_close). */
+/* Opens a connection as the given account to the writer: database.hosts
+ * (the process's current endpoint, else the first usable one in order),
+ * or the single database.host / database.socket when the list is empty.
+ * Returns NULL and logs the server's error on failure. The caller owns the
+ * handle (mysql_close). */
 MYSQL *db_connect(const struct config *cfg, const struct config_account *account);
+
+/* Same, for role: ENDPOINT_READER uses database.read_hosts when it is set.
+ * Stores the role's generation at the time of connecting in *generation
+ * (may be NULL; 0 without a list): when endpoint_generation(role) differs
+ * later, the process has moved and the connection must be replaced. */
+MYSQL *db_connect_role(const struct config *cfg, const struct config_account *account,
+                       enum endpoint_role role, uint64_t *generation);
+
+/* At most once per database.failback_seconds (0: never), and only when the
+ * process has moved off the first endpoint of role: looks whether a more
+ * preferred endpoint is usable again and, if so, moves the process back to
+ * it (every connection of the role follows before its next statement), so
+ * all processes converge on the first usable endpoint of the list. Returns
+ * true when it moved. Opens and closes its own probe connections. */
+bool db_failback(const struct config *cfg, const struct config_account *account,
+                 enum endpoint_role role);
 
 /* True for errors that say "try again later": the server is gone or
  * restarting, a lock wait timed out, a deadlock chose this transaction. */
 bool db_error_is_transient(unsigned int err);
 
-/* True for errors that mean the connection itself is unusable. */
+/* True for errors that mean the connection itself is unusable (lost, or
+ * to a server that must not be used now: a Galera node outside the primary
+ * component, a read-only server). Nothing of the statement was done. */
 bool db_error_is_connection_lost(unsigned int err);
 
 /* Prepares sql on conn. Returns NULL and logs "name: error" on failure; the

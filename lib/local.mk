@@ -6,6 +6,7 @@ lib_libeye_a_SOURCES = \
 	lib/clock.c lib/clock.h \
 	lib/config.c lib/config.h \
 	lib/db.c lib/db.h \
+	lib/endpoint.c lib/endpoint.h \
 	lib/log.c lib/log.h \
 	lib/strparse.c lib/strparse.h \
 	lib/utf8.c lib/utf8.h \
