@@ -152,7 +152,7 @@ void spool_close(struct spool *s)
 
 bool spool_connect(struct spool *s)
 {
-    s->conn = db_connect(s->cfg, &s->cfg->accounts.spool);
+    s->conn = db_connect_role(s->cfg, &s->cfg->accounts.spool, ENDPOINT_WRITER, &s->generation);
     if (s->conn == NULL)
         return false;
     /* READ COMMITTED: no gap locks, so concurrent batches inserting into the

@@ -23,6 +23,7 @@
 
 #include "lib/config.h"
 #include "lib/clock.h"
+#include "lib/db.h"
 #include "lib/log.h"
 #include "spool/spool.h"
 
@@ -117,6 +118,11 @@ int main(int argc, char **argv)
     int64_t started_ms = spool_now_ms();
     int rc = 0;
     while (!spool_stop) {
+        /* Between batches only: follow the process back to a preferred
+         * writer that is usable again (database.failback_seconds). */
+        if (db_failback(&cfg, &cfg.accounts.spool, ENDPOINT_WRITER) ||
+            (s.conn != NULL && s.generation != endpoint_generation(ENDPOINT_WRITER)))
+            spool_close(&s);
         if (s.conn == NULL) {
             if (!spool_connect(&s)) {
                 /* A daemon waits for the database however long it takes; a

@@ -39,6 +39,7 @@ enum spool_stmt {
 struct spool {
     const struct config *cfg;
     MYSQL *conn;
+    uint64_t generation; /* of the writer endpoint when conn was opened */
     MYSQL_STMT *stmts[SS_NSTMTS];
 };
 
@@ -57,8 +58,9 @@ enum spool_result {
 /* Prepares an unconnected spool; cfg must outlive it. */
 void spool_init(struct spool *s, const struct config *cfg);
 
-/* Connects (as the spool account) and prepares every statement. Returns
- * false (logged) on failure; the spool is then closed. */
+/* Connects (as the spool account, to the writer: lib/db.h) and prepares
+ * every statement. Returns false (logged) on failure; the spool is then
+ * closed. */
 bool spool_connect(struct spool *s);
 
 /* Closes the connection and statements (safe when not connected). */
