@@ -140,12 +140,24 @@ cluster_node_start() {
   if [ "$(id -u)" = 0 ]; then
     # Not as root: rsync's daemon (the SST receiver) run by root switches to
     # "nobody", which cannot write the joiner's files. The server's own user
-    # owns the node's folder and must be able to reach it.
+    # owns the node's folder and must be able to reach it (the folders above
+    # CLUSTER_DIR must let others through: chmod o+x).
     user=--user=mysql
     chown -R mysql:mysql "$dir"
     chmod 711 "$CLUSTER_DIR"
   fi
-  "$(stack_mariadbd)" --defaults-file="$dir/my.cnf" $user "$@" >>"$dir/mariadbd.out" 2>&1 &
+  # A node that was killed has no position in grastate.dat (seqno -1):
+  # read it from InnoDB first, as the distribution's galera_recovery does,
+  # so the node rejoins by IST (the write-sets it missed, from a peer's
+  # gcache) instead of a full copy.
+  local pos=
+  if grep -q '^seqno: *-1' "$dir/data/grastate.dat" 2>/dev/null; then
+    "$(stack_mariadbd)" --defaults-file="$dir/my.cnf" $user --wsrep-recover \
+      --log-error="$dir/recover.err" >>"$dir/mariadbd.out" 2>&1
+    pos=$(sed -n 's/.*WSREP: Recovered position: *//p' "$dir/recover.err" | tail -1)
+  fi
+  "$(stack_mariadbd)" --defaults-file="$dir/my.cnf" $user ${pos:+--wsrep-start-position=$pos} "$@" \
+    >>"$dir/mariadbd.out" 2>&1 &
   CLUSTER_PID[$i]=$!
   cluster_wait_synced "$i" 120
 }
