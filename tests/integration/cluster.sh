@@ -1,0 +1,271 @@
+#!/bin/bash
+# cluster.sh - The Eye on a 3-node Galera cluster, with the writer killed
+# under load: every event acknowledged with 202 is stored exactly once.
+#
+# Real servers on loopback, all started here and stopped on every exit:
+# three Galera nodes (scripts/cluster.sh), two web nodes (lighttpd +
+# eye.fcgi, one configuration, both listing the three nodes), two spoolers.
+# Four clients send 10-event batches (9 valid events, 1 invalid) at a
+# steady rate for LOAD_SECONDS, alternating between the web nodes. Each
+# keeps a ledger of the event ids that were answered 202; a batch answered
+# anything else is sent again, same ids, to the other web node, until it
+# is answered 202. While they send, the test
+#   - measures certification conflicts in steady state (must be 0),
+#   - kill -9s the writer (node 1), and later starts it again (it rejoins
+#     by IST and, database.failback_seconds later, is the writer again),
+#   - kill -9s web node 2 (lighttpd and its eye.fcgi processes).
+# Then, once the queue is drained: the stored events are exactly the
+# ledger's valid ids, each once; event_errors holds exactly its invalid
+# ids, each once; every session's counter equals its events; no answer was
+# anything but 202 or 503 (with Retry-After) from a live web node, none took
+# longer than ANSWER_BOUND seconds; the longest time without a 202 is below
+# WRITERLESS_BOUND seconds.
+. "$EYE_SRCDIR/tests/lib/harness.sh"
+. "$EYE_SRCDIR/scripts/cluster.sh"
+
+LOAD_SECONDS=${EYE_CLUSTER_LOAD_SECONDS:-60}
+CLIENTS=4
+ANSWER_BOUND=12     # read_timeout 5 s + connect_timeout 2 s, and margin
+WRITERLESS_BOUND=15 # Galera declares the dead node gone in ~3 s (cluster.sh)
+
+CLUSTER_DIR=$STACK_DIR/cluster
+# Run as root, the nodes run as mysql (scripts/cluster.sh), which must be
+# able to reach their folders: traversal only, no listing.
+chmod 711 "$STACK_DIR"
+WEB_PID=()
+WEB_PORT=()
+SPOOL_PIDS=()
+CLIENT_PIDS=()
+
+cluster_test_cleanup() {
+  local rc=$? pid
+  for pid in "${CLIENT_PIDS[@]}" "${SPOOL_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in "${CLIENT_PIDS[@]}" "${SPOOL_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null
+  done
+  for i in 1 2; do web_stop "$i"; done
+  cluster_stop
+  if [ "${EYE_TEST_KEEP:-0}" = 1 ] || [ $rc -ne 0 ] || [ "$TAP_FAILED" -gt 0 ]; then
+    echo "# state kept in $STACK_DIR"
+  else
+    rm -rf "$STACK_DIR"
+  fi
+}
+trap cluster_test_cleanup EXIT
+
+# web_start I: lighttpd + eye.fcgi in $STACK_DIR/webI on a free port.
+web_start() {
+  local i=$1 top=$STACK_DIR rc=0
+  STACK_DIR=$top/web$i
+  STACK_HTTP_PORT=
+  mkdir -p "$STACK_DIR"
+  stack_lighttpd_start || rc=1
+  WEB_PID[$i]=$STACK_HTTP_PID
+  WEB_PORT[$i]=$STACK_HTTP_PORT
+  STACK_DIR=$top
+  STACK_HTTP_PID=
+  return $rc
+}
+
+# web_kill I: kill -9 of the web node: its eye.fcgi processes, then lighttpd.
+web_kill() {
+  local pid=${WEB_PID[$1]:-} child
+  [ -n "$pid" ] || return 0
+  for child in $(pgrep -P "$pid"); do kill -KILL "$child" 2>/dev/null; done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  WEB_PID[$1]=
+}
+web_stop() {
+  local pid=${WEB_PID[$1]:-}
+  [ -n "$pid" ] || return 0
+  stack_stop_pid "$pid" 10
+  wait "$pid" 2>/dev/null
+  WEB_PID[$1]=
+}
+
+spool_start() {
+  "$EYE_BUILDDIR/spool/eye-spool" --config "$STACK_CONFIG" >>"$STACK_DIR/spool$1.log" 2>&1 &
+  SPOOL_PIDS+=($!)
+}
+
+# csql QUERY: a query on node I (default: the first live one), tab-separated.
+csql() {
+  local i
+  for i in 1 2 3; do
+    [ -n "${CLUSTER_PID[$i]:-}" ] || continue
+    cluster_sql "$i" -N -B eye -e "$1" && return 0
+  done
+  return 1
+}
+
+# cert_conflicts: wsrep_local_cert_failures + wsrep_local_bf_aborts, summed
+# over the live nodes.
+cert_conflicts() {
+  local i sum=0 v
+  for i in 1 2 3; do
+    [ -n "${CLUSTER_PID[$i]:-}" ] || continue
+    for v in wsrep_local_cert_failures wsrep_local_bf_aborts; do
+      sum=$((sum + $(cluster_status "$i" "$v")))
+    done
+  done
+  echo "$sum"
+}
+
+# client ID DEADLINE KEY: sends batches until DEADLINE (epoch seconds),
+# ledger lines "event_id session valid|invalid" in ledger.ID, one line per
+# answer "web status seconds retry_after_seen epoch" in answers.ID.
+client() {
+  local id=$1 deadline=$2 key=$3 n=0 web status t ra body tries hdr
+  hdr=$STACK_DIR/hdr.$id
+  trap 'exit 0' TERM
+  while [ "${EPOCHREALTIME%.*}" -lt "$deadline" ]; do
+    local session="c$id-s$((n / 5))" ids=() events=() j u
+    for j in 0 1 2 3 4 5 6 7 8 9; do
+      u=$(cat /proc/sys/kernel/random/uuid)
+      ids+=("$u")
+      if [ "$j" = 9 ]; then
+        events+=("{\"event_id\":\"$u\",\"session_id\":\"$session\",\"category\":\"page interaction\",\"name\":\"pageview\",\"data\":{\"host\":\"www.example.com\"},\"timestamp\":\"2021-01-01 09:15:27.243860\"}")
+      else
+        events+=("{\"event_id\":\"$u\",\"session_id\":\"$session\",\"category\":\"page interaction\",\"name\":\"pageview\",\"data\":{\"host\":\"www.example.com\",\"path\":\"/$n/$j\"},\"timestamp\":\"2021-01-01 09:15:27.243860\"}")
+      fi
+    done
+    body=$(IFS=,; echo "[${events[*]}]")
+    tries=0
+    while :; do
+      web=$(( (id + n + tries) % 2 + 1 ))
+      out=$(curl -s -m 20 -o /dev/null -D "$hdr" -w '%{http_code} %{time_total}' \
+        -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+        --data-binary "$body" "http://127.0.0.1:${WEB_PORT[$web]}/v1/events")
+      status=${out% *}
+      t=${out#* }
+      ra=0
+      grep -qi '^Retry-After: [0-9]' "$hdr" 2>/dev/null && ra=1
+      echo "$web $status $t $ra $EPOCHREALTIME" >>"$STACK_DIR/answers.$id"
+      if [ "$status" = 202 ]; then
+        for j in 0 1 2 3 4 5 6 7 8; do echo "${ids[$j]} $session valid"; done >>"$STACK_DIR/ledger.$id"
+        echo "${ids[9]} $session invalid" >>"$STACK_DIR/ledger.$id"
+        break
+      fi
+      tries=$((tries + 1))
+      sleep 0.2
+    done
+    n=$((n + 1))
+    sleep 0.1
+  done
+}
+
+# --- bring everything up --------------------------------------------------
+cluster_start || bail "the Galera cluster did not start"
+is "$(cluster_status 1 wsrep_cluster_size)" 3 "three Galera nodes in one cluster"
+cluster_write_config "$STACK_DIR/eye.yaml"
+# Fast failback, so the test also sees the planned move back to node 1.
+sed -i 's/^  name: eye$/  name: eye\n  failback_seconds: 5/' "$STACK_CONFIG"
+cluster_schema || bail "schema set-up on the cluster failed"
+KEY=$(new_app ledger)
+[ -n "$KEY" ] || bail "no application key"
+web_start 1 || bail "web node 1 did not start"
+web_start 2 || bail "web node 2 did not start"
+spool_start 1
+spool_start 2
+
+# Both web nodes answer health from the cluster.
+for i in 1 2; do
+  out=$(curl -s -m 10 "http://127.0.0.1:${WEB_PORT[$i]}/v1/health")
+  is "$(json_get "$out" .database)" up "web node $i reaches the cluster"
+done
+
+# --- load, kill the writer, bring it back, kill a web node ----------------
+START=${EPOCHREALTIME%.*}
+DEADLINE=$((START + LOAD_SECONDS))
+for c in $(seq 1 $CLIENTS); do
+  client "$c" "$DEADLINE" "$KEY" &
+  CLIENT_PIDS+=($!)
+done
+
+sleep 3
+C0=$(cert_conflicts)
+sleep 10
+C1=$(cert_conflicts)
+is "$((C1 - C0))" 0 "no certification conflicts in 10 s of steady load with one writer"
+
+KILL_AT=$EPOCHREALTIME
+cluster_node_kill 1
+diag "node 1 (the writer) killed at +$(( ${KILL_AT%.*} - START )) s"
+sleep 12
+cluster_node_start 1 || bail "node 1 did not rejoin"
+diag "node 1 rejoined at +$(( ${EPOCHREALTIME%.*} - START )) s: $(grep -c 'IST received' "$CLUSTER_DIR/node1/mariadb.err") IST, $(grep -c 'SST succeeded' "$CLUSTER_DIR/node1/mariadb.err") SST"
+is "$(cluster_status 1 wsrep_cluster_size)" 3 "node 1 is back in the cluster"
+sleep 8
+WEB2_KILLED_AT=$EPOCHREALTIME
+web_kill 2
+diag "web node 2 killed at +$(( ${EPOCHREALTIME%.*} - START )) s"
+
+for pid in "${CLIENT_PIDS[@]}"; do wait "$pid"; done
+CLIENT_PIDS=()
+diag "load ended at +$(( ${EPOCHREALTIME%.*} - START )) s"
+
+# --- drain, then compare with the ledger ----------------------------------
+drained=1
+for _ in $(seq 1 600); do
+  [ "$(csql 'SELECT COUNT(*) FROM event_queue')" = 0 ] && { drained=0; break; }
+  sleep 0.1
+done
+ok $drained "the spoolers drained the queue"
+
+cat "$STACK_DIR"/ledger.* >"$STACK_DIR/ledger"
+ACKED=$(wc -l <"$STACK_DIR/ledger")
+awk '$3 == "valid" {print $1}' "$STACK_DIR/ledger" | sort >"$STACK_DIR/ledger.valid"
+awk '$3 == "invalid" {print $1}' "$STACK_DIR/ledger" | sort >"$STACK_DIR/ledger.invalid"
+diag "$ACKED events acknowledged by $(cat "$STACK_DIR"/answers.* | wc -l) answers"
+ok $([ "$ACKED" -ge 1000 ] && echo 0 || echo 1) "the clients got at least 1000 events acknowledged ($ACKED)"
+is "$(sort -u "$STACK_DIR/ledger" | wc -l)" "$ACKED" "the ledger holds each event id once"
+
+csql "SELECT event_id FROM events" | sort >"$STACK_DIR/stored.valid"
+csql "SELECT event_id FROM event_errors" | sort >"$STACK_DIR/stored.invalid"
+is "$(comm -3 "$STACK_DIR/ledger.valid" "$STACK_DIR/stored.valid" | wc -l)" 0 \
+  "events holds exactly the acknowledged valid events"
+is "$(uniq -d "$STACK_DIR/stored.valid" | wc -l)" 0 "no event is stored twice"
+is "$(comm -3 "$STACK_DIR/ledger.invalid" <(sort -u "$STACK_DIR/stored.invalid") | wc -l)" 0 \
+  "event_errors holds exactly the acknowledged invalid events"
+is "$(uniq -d "$STACK_DIR/stored.invalid" | wc -l)" 0 "no error is stored twice"
+is "$(csql 'SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM event_errors)')" "$ACKED" \
+  "events + event_errors = acknowledged"
+is "$(awk '$3 == "valid" {n[$2]++} END {for (s in n) print s, n[s]}' "$STACK_DIR/ledger" | sort)" \
+  "$(csql 'SELECT session_key, event_count FROM sessions' | tr '\t' ' ' | sort)" \
+  "every session's counter is its acknowledged valid events"
+is "$(csql 'SELECT COUNT(*) FROM sessions s WHERE event_count <> (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id)')" 0 \
+  "every session's counter equals its stored events"
+
+# The answers: 202, or 503 with Retry-After; never a hang.
+cat "$STACK_DIR"/answers.* >"$STACK_DIR/answers"
+awk '{print $2}' "$STACK_DIR/answers" | sort | uniq -c | sed 's/^/# answers: /'
+is "$(awk '$1 == 1 && $2 != 202 && $2 != 503' "$STACK_DIR/answers" | wc -l)" 0 \
+  "web node 1 answered every request 202 or 503"
+is "$(awk '$2 == 503 && $4 != 1' "$STACK_DIR/answers" | wc -l)" 0 "every 503 carries Retry-After"
+is "$(awk -v b=$ANSWER_BOUND '$3 > b' "$STACK_DIR/answers" | wc -l)" 0 \
+  "no answer took longer than $ANSWER_BOUND s"
+is "$(awk -v k="$WEB2_KILLED_AT" '$1 == 2 && $2 != 202 && $2 != 503 && $5 < k' "$STACK_DIR/answers" | wc -l)" 0 \
+  "web node 2 answered 202 or 503 until it was killed"
+diag "slowest answer: $(sort -k3 -n "$STACK_DIR/answers" | tail -1 | awk '{print $3}') s"
+
+# Time without a writer: the longest gap between two 202s, around the kill.
+GAP=$(awk '$2 == 202 {print $5}' "$STACK_DIR/answers" | sort -n |
+  awk 'NR > 1 && $1 - p > g {g = $1 - p} {p = $1} END {printf "%.2f", g}')
+diag "longest time without a 202 (the writerless window): $GAP s"
+ok $(awk -v g="$GAP" -v b=$WRITERLESS_BOUND 'BEGIN {exit !(g < b)}' && echo 0 || echo 1) \
+  "the longest time without a 202 ($GAP s) is below $WRITERLESS_BOUND s"
+
+# Every program moved to node 2 and back to node 1.
+like "$(cat "$STACK_DIR"/spool*.log)" "writer moved from 127.0.0.1:${CLUSTER_PORT[1]} to 127.0.0.1:${CLUSTER_PORT[2]}" \
+  "the spoolers moved to node 2 when node 1 died"
+like "$(cat "$STACK_DIR"/spool*.log)" "writer moved from 127.0.0.1:${CLUSTER_PORT[2]} to 127.0.0.1:${CLUSTER_PORT[1]}" \
+  "the spoolers moved back to node 1 once it was synced"
+like "$(cat "$STACK_DIR"/web1/lighttpd.out)" "writer moved from 127.0.0.1:${CLUSTER_PORT[1]} to 127.0.0.1:${CLUSTER_PORT[2]}" \
+  "eye.fcgi moved to node 2 when node 1 died"
+diag "certification conflicts over the whole run (live nodes): $(cert_conflicts)"
+
+web_stop 1
+done_testing
