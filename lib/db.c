@@ -186,6 +186,19 @@ fail:
     return NULL;
 }
 
+const char *db_current_address(const struct config *cfg, enum endpoint_role role, char *buf,
+                               size_t len)
+{
+    struct endpoint_list list;
+    if (!db_role_list(cfg, role, &list) || list.n == 0) {
+        snprintf(buf, len, "%s",
+                 *cfg->database.host != '\0' ? cfg->database.host : cfg->database.socket);
+        return buf;
+    }
+    size_t cur = endpoint_current(role, NULL);
+    return endpoint_format(&list.v[cur < list.n ? cur : 0], buf, len);
+}
+
 MYSQL *db_connect(const struct config *cfg, const struct config_account *account)
 {
     return db_connect_role(cfg, account, ENDPOINT_WRITER, NULL);

@@ -28,6 +28,11 @@ MYSQL *db_connect(const struct config *cfg, const struct config_account *account
 MYSQL *db_connect_role(const struct config *cfg, const struct config_account *account,
                        enum endpoint_role role, uint64_t *generation);
 
+/* Writes into buf the endpoint role uses now in this process ("host:port"),
+ * or database.host / database.socket without a list. Returns buf. */
+const char *db_current_address(const struct config *cfg, enum endpoint_role role, char *buf,
+                               size_t len);
+
 /* At most once per database.failback_seconds (0: never), and only when the
  * process has moved off the first endpoint of role: looks whether a more
  * preferred endpoint is usable again and, if so, moves the process back to

@@ -41,6 +41,7 @@ struct spool {
     MYSQL *conn;
     uint64_t generation; /* of the writer endpoint when conn was opened */
     MYSQL_STMT *stmts[SS_NSTMTS];
+    MYSQL_STMT *heartbeat; /* NULL when the schema has no heartbeat table yet */
 };
 
 /* What one batch did. */
@@ -70,6 +71,10 @@ void spool_close(struct spool *s);
  * SPOOL_POISON, *reason receives the server's error text. */
 enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch_stats *out,
                               char *reason, size_t reason_len);
+
+/* Sets the heartbeat row to the writer's clock and commits (a no-op,
+ * SPOOL_OK, without the heartbeat table). Same results as spool_batch. */
+enum spool_result spool_heartbeat(struct spool *s);
 
 /* Counts one failed attempt of the row at the head of the queue (claimed
  * alone), and moves it to event_quarantine with reason once it has failed
