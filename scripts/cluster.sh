@@ -2,11 +2,13 @@
 # cluster.sh - a 3-node MariaDB Galera cluster on loopback (sourced, or run).
 #
 # Sourced by tests (after scripts/stack.sh) for its functions; run directly
-# it brings a cluster up in a private folder, applies The Eye's schema,
-# writes an eye.yaml whose database.hosts lists the nodes in order, prints
+# it brings a fresh cluster up in a private folder, applies The Eye's
+# schema, writes an eye.yaml whose database.hosts lists the nodes in order,
+# starts one web node (lighttpd + eye.fcgi) and one spooler on it, prints
 # how to use it, and stops everything on Ctrl-C:
 #
 #   scripts/cluster.sh [DIR]     (default DIR: build/cluster; ./run cluster)
+#   EYE_HTTP_PORT                the web node's port (default: a free one)
 #
 # Every node listens on 127.0.0.1 only, on free ports: one for clients, one
 # for group communication (gcomm), one for incremental state transfer (IST)
@@ -270,28 +272,49 @@ cluster_main() {
     echo "cluster: build first ($STACK_BUILDDIR/admin/eye-admin is missing; ./run builds)" >&2
     exit 1
   fi
-  trap 'trap - EXIT INT TERM; echo; echo "stopping the cluster..." >&2; cluster_stop; exit 0' EXIT INT TERM
+  # A fresh cluster every time: nodes that were stopped in some other
+  # order would need to be told which one may bootstrap.
+  rm -rf "$CLUSTER_DIR"/node* "$CLUSTER_DIR"/secrets "$CLUSTER_DIR"/web
+  STACK_HTTP_PID=
+  local spool_pid=
+  trap 'trap - EXIT INT TERM; set +e; echo; echo "stopping..." >&2
+        [ -n "$spool_pid" ] && kill -TERM "$spool_pid" 2>/dev/null && wait "$spool_pid"
+        stack_lighttpd_stop; cluster_stop; exit 0' EXIT INT TERM
   echo "starting $CLUSTER_NODES Galera nodes in $CLUSTER_DIR..." >&2
   cluster_start
   cluster_write_config "$CLUSTER_DIR/eye.yaml"
   cluster_schema
-  local i
+  # One web node and one spooler on the cluster, as ./run does on one server.
+  STACK_DIR=$CLUSTER_DIR/web
+  mkdir -p "$STACK_DIR"
+  STACK_HTTP_PORT=${EYE_HTTP_PORT:-$(stack_free_port)}
+  "$STACK_BUILDDIR/spool/eye-spool" --config "$STACK_CONFIG" >>"$STACK_DIR/spool.log" 2>&1 &
+  spool_pid=$!
+  stack_lighttpd_start
+  local key i
+  key=$(stack_admin app create demo 2>/dev/null)
   cat <<MSG
 
-A $CLUSTER_NODES-node Galera cluster is up (cluster size $(cluster_status 1 wsrep_cluster_size)).
+A $CLUSTER_NODES-node Galera cluster is up (cluster size $(cluster_status 1 wsrep_cluster_size)), with
+lighttpd + eye.fcgi on 127.0.0.1:$STACK_HTTP_PORT and one eye-spool using it.
 MSG
   for i in $(seq 1 "$CLUSTER_NODES"); do
-    echo "  node$i: 127.0.0.1:${CLUSTER_PORT[$i]}  (root: mariadb -uroot -S $(cluster_socket "$i"))"
+    echo "  node$i: 127.0.0.1:${CLUSTER_PORT[$i]}  pid ${CLUSTER_PID[$i]}  (root: mariadb -uroot -S $(cluster_socket "$i"))"
   done
   cat <<MSG
-The Eye's configuration, with database.hosts = $(cluster_hosts):
-  $CLUSTER_DIR/eye.yaml
-Try it:
-  $STACK_BUILDDIR/spool/eye-spool --config $CLUSTER_DIR/eye.yaml
-  $STACK_BUILDDIR/admin/eye-admin --config $CLUSTER_DIR/eye.yaml app create demo
-Kill the writer (node1) and watch the programs move to node2:
-  kill -9 \$(cat $CLUSTER_DIR/node1/mariadb.pid)
-Stop with Ctrl-C.
+Configuration (database.hosts = $(cluster_hosts)):
+  $STACK_CONFIG
+Logs: $CLUSTER_DIR/node*/mariadb.err, $STACK_DIR/*.log, $STACK_DIR/lighttpd.out
+
+Send an event, and see which node writes:
+  curl -i http://127.0.0.1:$STACK_HTTP_PORT/v1/events -H 'Authorization: Bearer $key' \\
+    -H 'Content-Type: application/json' \\
+    -d '{"session_id": "s1", "category": "page interaction", "name": "pageview",
+         "data": {"host": "www.consumeraffairs.com", "path": "/"}, "timestamp": "2021-01-01 09:15:27"}'
+  curl -s http://127.0.0.1:$STACK_HTTP_PORT/v1/health
+Kill the writer as a dying machine would, then send again (node2 takes over):
+  kill -9 ${CLUSTER_PID[1]}
+Stop everything with Ctrl-C.
 MSG
   while :; do sleep 3600 & wait $!; done
 }
