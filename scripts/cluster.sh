@@ -102,11 +102,11 @@ pid-file=$dir/mariadb.pid
 log-error=$dir/mariadb.err
 tmpdir=$dir/tmp
 skip-name-resolve
-max-connections=300
+max-connections=500
 character-set-server=utf8mb4
 collation-server=utf8mb4_bin
-innodb-buffer-pool-size=128M
-innodb-log-file-size=64M
+innodb-buffer-pool-size=256M
+innodb-log-file-size=256M
 innodb-autoinc-lock-mode=2
 binlog-format=ROW
 default-storage-engine=InnoDB

@@ -34,7 +34,7 @@ tests/integration/servers.log: deploy/apache-eye.conf
 tests/integration/server_errors.log: deploy/apache-eye.conf
 tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES) client/eyeclient.pc
 tests/integration/client.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)
-EXTRA_DIST += scripts/cluster.sh
+EXTRA_DIST += scripts/cluster.sh docs/cluster.md
 TESTS += tests/include_cycles.sh
 
 # Unit test of fcgi/request.c's URL decoding (it includes the .c).
