@@ -115,7 +115,7 @@ for i in 1 2 3; do
 done
 
 # --- the table ------------------------------------------------------------
-get() { jq -r --arg l "$1" --arg b "$2" "select(.label == \$l and .body == \$b $4) | .$3" "$RESULTS"; }
+get() { jq -r --arg l "$1" --arg b "$2" "select(.label == \$l and .body == \$b ${4:-}) | .$3" "$RESULTS"; }
 line() { # NAME SINGLE CLUSTER UNIT
   awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" 'BEGIN {
     r = (a + 0 > 0) ? sprintf("%.1f%%", 100 * b / a) : ""

@@ -61,8 +61,8 @@ void health_read_add(struct worker *w, struct json_object *body)
     bool up = false, have_reader = false, have_writer = false;
     MYSQL *conn = dbconn_get(&w->read_db);
     if (conn != NULL) {
-        have_reader = health_read_beat(conn, &reader_beat, &reader_age, writer, sizeof(writer),
-                                       &err);
+        have_reader =
+            health_read_beat(conn, &reader_beat, &reader_age, writer, sizeof(writer), &err);
         up = have_reader || !db_error_is_connection_lost(err);
         if (!have_reader && err != 0)
             dbconn_failed(&w->read_db, err);

@@ -483,7 +483,7 @@ done:
 
 void config_describe(const struct config *cfg, FILE *out)
 {
-    static const char *const type_names[] = {"string", "path",  "integer",
+    static const char *const type_names[] = {"string",  "path",  "integer",
                                              "boolean", "level", "endpoints"};
     for (size_t i = 0; i < CONFIG_NKEYS; i++) {
         const struct config_key *k = &config_keys[i];
@@ -515,7 +515,7 @@ void config_describe(const struct config *cfg, FILE *out)
 
 void config_describe_markdown(FILE *out)
 {
-    static const char *const type_names[] = {"string", "path",  "integer",
+    static const char *const type_names[] = {"string",  "path",  "integer",
                                              "boolean", "level", "endpoints"};
     fprintf(out, "| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
     size_t datadir_len = strlen(EYE_DATADIR);

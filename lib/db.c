@@ -21,8 +21,8 @@
 /* Opens one connection to host:port (or the socket when host is NULL).
  * Returns NULL, with the server's error in why, on failure. */
 static MYSQL *db_open(const struct config *cfg, const struct config_account *account,
-                      const char *password, const char *host, unsigned int port,
-                      const char *socket, char *why, size_t why_len)
+                      const char *password, const char *host, unsigned int port, const char *socket,
+                      char *why, size_t why_len)
 {
     MYSQL *conn = mysql_init(NULL);
     if (conn == NULL) {
@@ -53,14 +53,13 @@ static MYSQL *db_open(const struct config *cfg, const struct config_account *acc
  * why says what is missing. */
 static bool db_node_usable(MYSQL *conn, enum endpoint_role role, char *why, size_t why_len)
 {
-    const char *sql =
-        "SELECT @@global.read_only,"
-        " (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
-        "  WHERE VARIABLE_NAME = 'WSREP_READY'),"
-        " (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
-        "  WHERE VARIABLE_NAME = 'WSREP_CLUSTER_STATUS'),"
-        " (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
-        "  WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT')";
+    const char *sql = "SELECT @@global.read_only,"
+                      " (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                      "  WHERE VARIABLE_NAME = 'WSREP_READY'),"
+                      " (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                      "  WHERE VARIABLE_NAME = 'WSREP_CLUSTER_STATUS'),"
+                      " (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                      "  WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT')";
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     bool ok = false;
@@ -132,8 +131,8 @@ MYSQL *db_connect_role(const struct config *cfg, const struct config_account *ac
         /* One server: database.host, or the socket. */
         const char *host = *cfg->database.host != '\0' ? cfg->database.host : NULL;
         const char *socket = host != NULL ? NULL : cfg->database.socket;
-        conn = db_open(cfg, account, password, host, (unsigned int)cfg->database.port, socket,
-                       why, sizeof(why));
+        conn = db_open(cfg, account, password, host, (unsigned int)cfg->database.port, socket, why,
+                       sizeof(why));
         if (conn == NULL)
             log_error("connect to MariaDB as %s at %s: %s", account->user,
                       socket != NULL ? socket : host, why);
@@ -179,8 +178,8 @@ MYSQL *db_connect_role(const struct config *cfg, const struct config_account *ac
         if (conn == NULL && endpoint_current(role, NULL) == cur)
             break; /* nothing answered, and nobody moved meanwhile */
     }
-    log_error("connect to MariaDB as %s: none of the %zu endpoints of %s is usable",
-              account->user, list.n, role == ENDPOINT_WRITER ? "database.hosts" : "the read list");
+    log_error("connect to MariaDB as %s: none of the %zu endpoints of %s is usable", account->user,
+              list.n, role == ENDPOINT_WRITER ? "database.hosts" : "the read list");
 fail:
     free(password);
     return NULL;
@@ -220,8 +219,8 @@ bool db_failback(const struct config *cfg, const struct config_account *account,
     bool moved = false;
     char why[512];
     for (size_t idx = 0; idx < cur && idx < list.n && !moved; idx++) {
-        MYSQL *conn = db_open(cfg, account, password, list.v[idx].host, list.v[idx].port, NULL,
-                              why, sizeof(why));
+        MYSQL *conn = db_open(cfg, account, password, list.v[idx].host, list.v[idx].port, NULL, why,
+                              sizeof(why));
         if (conn == NULL)
             continue;
         if (db_node_usable(conn, role, why, sizeof(why)))

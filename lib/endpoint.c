@@ -65,8 +65,7 @@ static bool endpoint_parse_item(const char *start, const char *end, unsigned int
         memcpy(num, port, plen);
         num[plen] = '\0';
         if (!strparse_int64(num, 1, 65535, &v)) {
-            snprintf(err, errlen, "'%.*s': the port must be 1 to 65535", (int)(end - start),
-                     start);
+            snprintf(err, errlen, "'%.*s': the port must be 1 to 65535", (int)(end - start), start);
             return false;
         }
         e->port = (unsigned int)v;

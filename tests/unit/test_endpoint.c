@@ -42,8 +42,8 @@ static void test_parse_refuses(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "a,,b", "a,", ",a", "a:", "a:0", "a:65536", "a:33x", "a:-1", ":3306", "[::1", "[::1]x",
-        "[]:3306", "a:1234567",
+        "a,,b", "a,",    ",a",   "a:",     "a:0",     "a:65536",   "a:33x",
+        "a:-1", ":3306", "[::1", "[::1]x", "[]:3306", "a:1234567",
     };
     struct endpoint_list l;
     char err[256];
