@@ -19,11 +19,14 @@
 #include "lib/log.h"
 
 /* Opens one connection to host:port (or the socket when host is NULL).
- * Returns NULL, with the server's error in why, on failure. */
+ * Returns NULL, with the server's error in why and its number in *err
+ * (may be NULL), on failure. */
 static MYSQL *db_open(const struct config *cfg, const struct config_account *account,
                       const char *password, const char *host, unsigned int port, const char *socket,
-                      char *why, size_t why_len)
+                      char *why, size_t why_len, unsigned int *err)
 {
+    if (err != NULL)
+        *err = 0;
     MYSQL *conn = mysql_init(NULL);
     if (conn == NULL) {
         snprintf(why, why_len, "mysql_init: out of memory");
@@ -42,6 +45,8 @@ static MYSQL *db_open(const struct config *cfg, const struct config_account *acc
     if (mysql_real_connect(conn, host != NULL ? host : "localhost", account->user, password,
                            cfg->database.name, port, socket, 0) == NULL) {
         snprintf(why, why_len, "%s", mysql_error(conn));
+        if (err != NULL)
+            *err = mysql_errno(conn);
         mysql_close(conn);
         return NULL;
     }
@@ -132,7 +137,7 @@ MYSQL *db_connect_role(const struct config *cfg, const struct config_account *ac
         const char *host = *cfg->database.host != '\0' ? cfg->database.host : NULL;
         const char *socket = host != NULL ? NULL : cfg->database.socket;
         conn = db_open(cfg, account, password, host, (unsigned int)cfg->database.port, socket, why,
-                       sizeof(why));
+                       sizeof(why), NULL);
         if (conn == NULL)
             log_error("connect to MariaDB as %s at %s: %s", account->user,
                       socket != NULL ? socket : host, why);
@@ -154,8 +159,16 @@ MYSQL *db_connect_role(const struct config *cfg, const struct config_account *ac
             if (k > 0 && idx == cur)
                 continue;
             endpoint_format(&list.v[idx], addr, sizeof(addr));
+            unsigned int err = 0;
             conn = db_open(cfg, account, password, list.v[idx].host, list.v[idx].port, NULL, why,
-                           sizeof(why));
+                           sizeof(why), &err);
+            if (conn == NULL && idx == cur && !db_error_is_node_down(err)) {
+                /* The writer is alive but refused this login (too many
+                 * connections, a wrong password): moving the process
+                 * would make two writers, not fix it. */
+                log_error("connect to MariaDB as %s at %s: %s", account->user, addr, why);
+                goto fail;
+            }
             if (conn != NULL && !db_node_usable(conn, role, why, sizeof(why))) {
                 mysql_close(conn);
                 conn = NULL;
@@ -220,7 +233,7 @@ bool db_failback(const struct config *cfg, const struct config_account *account,
     char why[512];
     for (size_t idx = 0; idx < cur && idx < list.n && !moved; idx++) {
         MYSQL *conn = db_open(cfg, account, password, list.v[idx].host, list.v[idx].port, NULL, why,
-                              sizeof(why));
+                              sizeof(why), NULL);
         if (conn == NULL)
             continue;
         if (db_node_usable(conn, role, why, sizeof(why)))
@@ -254,6 +267,11 @@ bool db_error_is_connection_lost(unsigned int err)
     default:
         return false;
     }
+}
+
+bool db_error_is_node_down(unsigned int err)
+{
+    return db_error_is_connection_lost(err) || err == CR_UNKNOWN_HOST;
 }
 
 bool db_error_is_transient(unsigned int err)

@@ -51,6 +51,12 @@ bool db_error_is_transient(unsigned int err);
  * component, a read-only server). Nothing of the statement was done. */
 bool db_error_is_connection_lost(unsigned int err);
 
+/* True when a failed connection attempt says the server is not there (or
+ * must not be used: see above); false when it answered and refused the
+ * login (too many connections, access denied), which no other endpoint
+ * would fix. */
+bool db_error_is_node_down(unsigned int err);
+
 /* Prepares sql on conn. Returns NULL and logs "name: error" on failure; the
  * caller owns the statement (mysql_stmt_close). */
 MYSQL_STMT *db_prepare(MYSQL *conn, const char *name, const char *sql);
