@@ -358,5 +358,14 @@ while :; do
 done
 is "$n" "$(wc -l <"$STACK_DIR/ledger.valid")" "a full pass over the standby's pages returns every acknowledged valid event"
 
+# Stop the programs under test, so that sanitizer builds write their
+# reports (web node 2's processes were killed and write none).
+for pid in "${SPOOL_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+for pid in "${SPOOL_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+SPOOL_PIDS=()
 web_stop 1
+sleep 0.2
+reports=$(ls "$STACK_DIR"/sanitizer.* 2>/dev/null)
+is "$reports" "" "no sanitizer reports from eye.fcgi, eye-spool or eye-admin"
+[ -n "$reports" ] && head -50 $reports | sed 's/^/# /'
 done_testing
