@@ -17,14 +17,6 @@
  * ON DUPLICATE KEY UPDATE as a no-op: an event_id the same application
  * already stored (a client retry or a replay) is skipped, while every other error still fails the
  * batch (INSERT IGNORE would turn bad data into silently lost rows).
- * Rejected events are deduplicated the same way, by the statement itself:
- * an event_id the application already has in event_errors (not replayed
- * since), or twice in the batch, is stored once. A commit whose answer was
- * lost (the writer died during COMMIT: the client got a 503, and Galera
- * had replicated it) is retried by the client with the same ids, so
- * without this a rejected event would be stored twice. (Two copies claimed
- * by two spoolers at the very same moment can still both be stored: there
- * is no unique key on event_errors to stop them.)
  *
  * FORCE INDEX and STRAIGHT_JOIN: on a young database the optimizer's
  * statistics say the sessions table is tiny and it picks full scans, which
@@ -114,16 +106,8 @@ static const struct {
                    "q.category, q.name, q.error_code, COALESCE(q.error_pointer, ''), "
                    "COALESCE(q.error_message, ''), q.payload, q.payload_truncated, "
                    "q.rules_version "
-                   "FROM (SELECT c.id, ROW_NUMBER() OVER (PARTITION BY q0.application_id,"
-                   " q0.event_id ORDER BY q0.id) AS copy"
-                   " FROM spool_claim c JOIN event_queue q0 ON q0.id = c.id"
-                   " WHERE q0.error_code IS NOT NULL) k "
-                   "JOIN event_queue q ON q.id = k.id "
-                   "WHERE q.event_id IS NULL OR (k.copy = 1 AND NOT EXISTS ("
-                   "SELECT 1 FROM event_errors e FORCE INDEX (ix_event_errors_event_id)"
-                   " WHERE e.event_id = q.event_id AND e.application_id = q.application_id"
-                   " AND e.replayed_at IS NULL)) "
-                   "ORDER BY q.id"},
+                   "FROM event_queue q JOIN spool_claim c ON c.id = q.id "
+                   "WHERE q.error_code IS NOT NULL ORDER BY q.id"},
     [SS_DELETE] = {"delete_claimed",
                    "DELETE q FROM event_queue q JOIN spool_claim c ON c.id = q.id"},
     [SS_DUPLICATES] = {"count_duplicates",
