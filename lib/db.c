@@ -258,11 +258,9 @@ bool db_error_is_connection_lost(unsigned int err)
     case ER_NORMAL_SHUTDOWN:
     /* The server answers but must not be used: a Galera node outside the
      * primary component ("WSREP has not yet prepared node for application
-     * use"), or a read-only server (a demoted primary, a replica). Nothing
-     * was done; the connection is dropped and the next one looks for a
-     * usable endpoint. */
+     * use"). Nothing was done; the connection is dropped and the next one
+     * looks for a usable endpoint. */
     case ER_UNKNOWN_COM_ERROR:
-    case ER_OPTION_PREVENTS_STATEMENT:
         return true;
     default:
         return false;

@@ -47,8 +47,8 @@ bool db_failback(const struct config *cfg, const struct config_account *account,
 bool db_error_is_transient(unsigned int err);
 
 /* True for errors that mean the connection itself is unusable (lost, or
- * to a server that must not be used now: a Galera node outside the primary
- * component, a read-only server). Nothing of the statement was done. */
+ * to a Galera node outside the primary component, which must not be used
+ * now). Nothing of the statement was done. */
 bool db_error_is_connection_lost(unsigned int err);
 
 /* True when a failed connection attempt says the server is not there (or
