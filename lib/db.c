@@ -267,11 +267,6 @@ bool db_error_is_connection_lost(unsigned int err)
     }
 }
 
-bool db_error_is_node_down(unsigned int err)
-{
-    return db_error_is_connection_lost(err) || err == CR_UNKNOWN_HOST;
-}
-
 bool db_error_is_transient(unsigned int err)
 {
     if (db_error_is_connection_lost(err))
@@ -325,4 +320,9 @@ bool db_exec(MYSQL *conn, const char *name, const char *sql)
     if (res != NULL)
         mysql_free_result(res);
     return true;
+}
+
+bool db_error_is_node_down(unsigned int err)
+{
+    return db_error_is_connection_lost(err) || err == CR_UNKNOWN_HOST;
 }

@@ -46,16 +46,8 @@ bool db_failback(const struct config *cfg, const struct config_account *account,
  * restarting, a lock wait timed out, a deadlock chose this transaction. */
 bool db_error_is_transient(unsigned int err);
 
-/* True for errors that mean the connection itself is unusable (lost, or
- * to a Galera node outside the primary component, which must not be used
- * now). Nothing of the statement was done. */
+/* True for errors that mean the connection itself is unusable. */
 bool db_error_is_connection_lost(unsigned int err);
-
-/* True when a failed connection attempt says the server is not there (or
- * must not be used: see above); false when it answered and refused the
- * login (too many connections, access denied), which no other endpoint
- * would fix. */
-bool db_error_is_node_down(unsigned int err);
 
 /* Prepares sql on conn. Returns NULL and logs "name: error" on failure; the
  * caller owns the statement (mysql_stmt_close). */
@@ -68,5 +60,12 @@ MYSQL_STMT *db_prepare_err(MYSQL *conn, const char *name, const char *sql, unsig
 /* Runs a statement that returns no rows (BEGIN, COMMIT, SET ...). Returns
  * false and logs "name: error" on failure. */
 bool db_exec(MYSQL *conn, const char *name, const char *sql);
+
+/* True when a failed connection attempt says the server is not there, or
+ * must not be used (db_error_is_connection_lost also covers a Galera node
+ * outside the primary component, error 1047); false when it answered and
+ * refused the login (too many connections, access denied), which no other
+ * endpoint would fix. */
+bool db_error_is_node_down(unsigned int err);
 
 #endif
