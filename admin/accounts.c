@@ -34,7 +34,7 @@ struct account_grant {
 
 struct account_grants {
     const char *role;
-    struct account_grant grants[8]; /* ends at a NULL privileges */
+    struct account_grant grants[10]; /* ends at a NULL privileges */
 };
 
 /* Admin comes first: with --admin-only only it is printed, before the
@@ -42,7 +42,11 @@ struct account_grants {
 static const struct account_grants account_table[] = {
     {"admin", {{"ALL PRIVILEGES", "*"}, {NULL, NULL}}},
     {"ingest",
-     {{"SELECT", "api_keys"}, {"INSERT", "event_queue"}, {"SELECT", "queue_status"}, {NULL, NULL}}},
+     {{"SELECT", "api_keys"},
+      {"INSERT", "event_queue"},
+      {"SELECT", "queue_status"},
+      {"SELECT", "heartbeat"},
+      {NULL, NULL}}},
     {"spool",
      {{"SELECT, UPDATE, DELETE", "event_queue"},
       {"SELECT, INSERT, UPDATE, DELETE", "sessions"},
@@ -50,6 +54,7 @@ static const struct account_grants account_table[] = {
       {"SELECT, INSERT", "event_errors"},
       {"SELECT, INSERT", "event_quarantine"},
       {"SELECT, UPDATE", "spool_counters"},
+      {"SELECT, UPDATE", "heartbeat"},
       {"CREATE TEMPORARY TABLES", "*"},
       {NULL, NULL}}},
     {"analyst",
@@ -60,6 +65,7 @@ static const struct account_grants account_table[] = {
       {"SELECT", "v_events"},
       {"SELECT", "v_session_timeline"},
       {"SELECT", "v_errors"},
+      {"SELECT", "heartbeat"},
       {NULL, NULL}}},
 };
 

@@ -32,16 +32,33 @@ void dbconn_init(struct dbconn *db, const struct config *cfg, const struct confi
     db->cfg = cfg;
     db->account = account;
     db->read_only = read_only;
+    db->generation = 0;
     db->conn = NULL;
     for (int i = 0; i < DBCONN_NSTMTS + DBCONN_DYNAMIC; i++)
         db->stmts[i] = NULL;
 }
 
-MYSQL *dbconn_get(struct dbconn *db)
+static enum endpoint_role dbconn_role(const struct dbconn *db)
+{
+    return db->read_only ? ENDPOINT_READER : ENDPOINT_WRITER;
+}
+
+/* Closes a connection opened before the process moved to another endpoint
+ * of this dbconn's role. Only called between statements: the write path's
+ * transactions are one statement and its COMMIT, on the connection the
+ * statement was handed out on. */
+static void dbconn_follow(struct dbconn *db)
+{
+    if (db->conn != NULL && db->generation != endpoint_generation(dbconn_role(db)))
+        dbconn_reset(db);
+}
+
+/* dbconn_get without the follow check. */
+static MYSQL *dbconn_open(struct dbconn *db)
 {
     if (db->conn != NULL)
         return db->conn;
-    db->conn = db_connect(db->cfg, db->account);
+    db->conn = db_connect_role(db->cfg, db->account, dbconn_role(db), &db->generation);
     if (db->conn == NULL)
         return NULL;
     if (db->read_only)
@@ -58,15 +75,22 @@ MYSQL *dbconn_get(struct dbconn *db)
     return db->conn;
 }
 
+MYSQL *dbconn_get(struct dbconn *db)
+{
+    dbconn_follow(db);
+    return dbconn_open(db);
+}
+
 /* Prepares sql in slot i, reconnecting once when an idle connection turns
  * out to be dead (MariaDB restarted) */
 static MYSQL_STMT *dbconn_prepare_slot(struct dbconn *db, int i, const char *name, const char *sql)
 {
+    dbconn_follow(db);
     if (db->stmts[i] != NULL)
         return db->stmts[i];
     for (int attempt = 0; attempt < 2; attempt++) {
         bool reused = db->conn != NULL;
-        MYSQL *conn = dbconn_get(db);
+        MYSQL *conn = dbconn_open(db);
         if (conn == NULL)
             return NULL;
         unsigned int err = 0;

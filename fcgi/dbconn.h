@@ -6,12 +6,18 @@
  * reused. When a call fails with a lost connection the owner calls
  * dbconn_reset, and the next use connects again: MariaDB restarting costs
  * the requests in flight a 503, not a lighttpd restart.
+ *
+ * With database.hosts, every dbconn of a process follows the process's
+ * current endpoint (lib/endpoint.h): before each statement is handed out,
+ * a connection opened before the process moved is closed and opened again
+ * on the new endpoint, so no thread keeps writing to the old writer.
  */
 #ifndef EYE_FCGI_DBCONN_H
 #define EYE_FCGI_DBCONN_H
 
 #include <mysql.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lib/config.h"
 
@@ -29,7 +35,8 @@ enum dbconn_stmt {
 struct dbconn {
     const struct config *cfg;
     const struct config_account *account;
-    bool read_only; /* analyst connection: autocommit reads */
+    bool read_only;      /* analyst connection: autocommit reads, reader endpoints */
+    uint64_t generation; /* of the endpoint role when conn was opened */
     MYSQL *conn;
     MYSQL_STMT *stmts[DBCONN_NSTMTS + DBCONN_DYNAMIC];
 };
@@ -49,7 +56,8 @@ MYSQL_STMT *dbconn_stmt_sql(struct dbconn *db, int slot, const char *name, const
  * The dbconn keeps ownership. */
 MYSQL_STMT *dbconn_stmt(struct dbconn *db, enum dbconn_stmt id);
 
-/* Returns the connection, connecting as needed, or NULL (logged). */
+/* Returns the connection, connecting as needed (and replacing one opened
+ * before the process moved to another endpoint), or NULL (logged). */
 MYSQL *dbconn_get(struct dbconn *db);
 
 /* Closes the connection and its statements; the next use reconnects. */

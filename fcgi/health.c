@@ -9,6 +9,7 @@
 
 #include "fcgi/health.h"
 
+#include "fcgi/health_read.h"
 #include "fcgi/queue_watch.h"
 #include "fcgi/rules_live.h"
 #include "lib/clock.h"
@@ -61,6 +62,7 @@ void health_handle(struct worker *w, struct request *r)
         json_object_object_add(body, "queue_over_limit",
                                json_object_new_boolean(queue_watch_over_limit(w->cfg)));
     }
+    health_read_add(w, body);
     request_reply_json(r, db_up ? 200 : 503, NULL, body);
     json_object_put(body);
     rules_live_release(ref);

@@ -8,6 +8,7 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/commit.c fcgi/commit.h \
 	fcgi/dbconn.c fcgi/dbconn.h \
 	fcgi/health.c fcgi/health.h \
+	fcgi/health_read.c fcgi/health_read.h \
 	fcgi/ingest.c fcgi/ingest.h \
 	fcgi/queue_watch.c fcgi/queue_watch.h \
 	fcgi/read.c fcgi/read.h \

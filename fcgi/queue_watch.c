@@ -1,4 +1,9 @@
-/* queue_watch.c - background reading of queue_status (see queue_watch.h). */
+/* queue_watch.c - background reading of queue_status (see queue_watch.h).
+ *
+ * The watcher thread also runs the process's failback checks (lib/db.h
+ * db_failback): it wakes every second whatever the traffic, and a probe
+ * that waits for a dead server delays no request.
+ */
 #include "autoconfig.h"
 
 #include "fcgi/queue_watch.h"
@@ -21,12 +26,18 @@ static struct queue_status watch_status;
 static bool watch_stopping, watch_started;
 static pthread_t watch_thread;
 static const struct config *watch_cfg;
+static uint64_t watch_generation; /* of the writer when the watcher's conn was opened */
 
 /* Reads the view once. Returns false (and closes *conn) on failure. */
 static bool queue_watch_read(MYSQL **conn, struct queue_status *st)
 {
+    if (*conn != NULL && watch_generation != endpoint_generation(ENDPOINT_WRITER)) {
+        mysql_close(*conn); /* the process moved to another writer */
+        *conn = NULL;
+    }
     if (*conn == NULL) {
-        *conn = db_connect(watch_cfg, &watch_cfg->accounts.ingest);
+        *conn = db_connect_role(watch_cfg, &watch_cfg->accounts.ingest, ENDPOINT_WRITER,
+                                &watch_generation);
         if (*conn == NULL)
             return false;
     }
@@ -58,6 +69,10 @@ static void *queue_watch_main(void *arg)
     pthread_mutex_lock(&watch_lock);
     while (!watch_stopping) {
         pthread_mutex_unlock(&watch_lock);
+        /* This thread is also the one that brings the process back to a
+         * preferred endpoint once it is usable again (rate-limited inside). */
+        db_failback(watch_cfg, &watch_cfg->accounts.ingest, ENDPOINT_WRITER);
+        db_failback(watch_cfg, &watch_cfg->accounts.analyst, ENDPOINT_READER);
         struct queue_status st = {0};
         bool ok = queue_watch_read(&conn, &st);
         pthread_mutex_lock(&watch_lock);

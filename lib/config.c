@@ -9,6 +9,7 @@
 #include "autoconfig.h"
 
 #include "lib/config.h"
+#include "lib/endpoint.h"
 #include "lib/strparse.h"
 
 #include <ctype.h>
@@ -27,7 +28,7 @@
 #define EYE_DATADIR "/usr/share/the-eye"
 #endif
 
-enum config_type { CFG_STR, CFG_PATH, CFG_INT, CFG_BOOL, CFG_LOGLEVEL };
+enum config_type { CFG_STR, CFG_PATH, CFG_INT, CFG_BOOL, CFG_LOGLEVEL, CFG_ENDPOINTS };
 
 struct config_key {
     const char *name;
@@ -51,6 +52,16 @@ static const struct config_key config_keys[] = {
     {"database.port", CFG_INT, OFF(database.port), "3306", 1, 65535, "MariaDB TCP port."},
     {"database.socket", CFG_PATH, OFF(database.socket), "/run/mysqld/mysqld.sock", 0, 0,
      "MariaDB Unix socket, used when database.host is empty."},
+    {"database.hosts", CFG_ENDPOINTS, OFF(database.hosts), "", 0, 0,
+     "Ordered list of writer endpoints, host[:port] separated by commas (a Galera cluster's "
+     "nodes): the first usable one is the writer; when it fails every program moves to the "
+     "next. Empty: the single server of database.host or database.socket."},
+    {"database.read_hosts", CFG_ENDPOINTS, OFF(database.read_hosts), "", 0, 0,
+     "Ordered list of endpoints for the read API (a standby node, a replica). Empty: the "
+     "writer's list."},
+    {"database.failback_seconds", CFG_INT, OFF(database.failback_seconds), "30", 0, 86400,
+     "After a move down database.hosts, how often a program looks whether an earlier "
+     "endpoint is usable again and moves back to it (0: never)."},
     {"database.name", CFG_STR, OFF(database.name), "eye", 0, 0, "Database (schema) name."},
     {"database.connect_timeout", CFG_INT, OFF(database.connect_timeout), "2", 1, 60,
      "Seconds to wait for a connection before giving up (answers 503 on the request path)."},
@@ -199,6 +210,15 @@ static bool config_set(struct config *cfg, const struct config_key *key, const c
 {
     void *slot = config_slot(cfg, key);
     switch (key->type) {
+    case CFG_ENDPOINTS: { /* checked here, stored as text, parsed where used */
+        struct endpoint_list list;
+        char why[256];
+        if (!endpoint_list_parse(text, 3306, &list, why, sizeof(why))) {
+            snprintf(err, errlen, "%s: %s", key->name, why);
+            return false;
+        }
+    }
+    /* fall through */
     case CFG_STR:
     case CFG_PATH: {
         char *v = key->type == CFG_PATH ? config_resolve_path(text, base_dir) : strdup(text);
@@ -450,7 +470,8 @@ void config_free(struct config *cfg)
     if (cfg == NULL)
         return;
     for (size_t i = 0; i < CONFIG_NKEYS; i++) {
-        if (config_keys[i].type == CFG_STR || config_keys[i].type == CFG_PATH) {
+        if (config_keys[i].type == CFG_STR || config_keys[i].type == CFG_PATH ||
+            config_keys[i].type == CFG_ENDPOINTS) {
             char **slot = config_slot(cfg, &config_keys[i]);
             free(*slot);
             *slot = NULL;
@@ -485,7 +506,8 @@ done:
 
 void config_describe(const struct config *cfg, FILE *out)
 {
-    static const char *const type_names[] = {"string", "path", "integer", "boolean", "level"};
+    static const char *const type_names[] = {"string",  "path",  "integer",
+                                             "boolean", "level", "endpoints"};
     for (size_t i = 0; i < CONFIG_NKEYS; i++) {
         const struct config_key *k = &config_keys[i];
         const void *slot = (const char *)cfg + k->offset;
@@ -496,6 +518,7 @@ void config_describe(const struct config *cfg, FILE *out)
         switch (k->type) {
         case CFG_STR:
         case CFG_PATH:
+        case CFG_ENDPOINTS:
             fprintf(out, "%s\n", *(char *const *)slot);
             break;
         case CFG_INT:
@@ -515,7 +538,8 @@ void config_describe(const struct config *cfg, FILE *out)
 
 void config_describe_markdown(FILE *out)
 {
-    static const char *const type_names[] = {"string", "path", "integer", "boolean", "level"};
+    static const char *const type_names[] = {"string",  "path",  "integer",
+                                             "boolean", "level", "endpoints"};
     fprintf(out, "| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
     size_t datadir_len = strlen(EYE_DATADIR);
     for (size_t i = 0; i < CONFIG_NKEYS; i++) {

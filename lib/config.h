@@ -28,6 +28,9 @@ struct config {
     enum log_level log_level;
 
     struct {
+        char *hosts;      /* writer endpoint list (lib/endpoint.h); empty: host/socket */
+        char *read_hosts; /* read API's endpoint list; empty: hosts */
+        int64_t failback_seconds;
         char *host; /* empty: connect through the socket */
         int64_t port;
         char *socket;

@@ -157,6 +157,9 @@ void spool_init(struct spool *s, const struct config *cfg)
 
 void spool_close(struct spool *s)
 {
+    if (s->heartbeat != NULL)
+        mysql_stmt_close(s->heartbeat);
+    s->heartbeat = NULL;
     for (int i = 0; i < SS_NSTMTS; i++) {
         if (s->stmts[i] != NULL)
             mysql_stmt_close(s->stmts[i]);
@@ -169,7 +172,7 @@ void spool_close(struct spool *s)
 
 bool spool_connect(struct spool *s)
 {
-    s->conn = db_connect(s->cfg, &s->cfg->accounts.spool);
+    s->conn = db_connect_role(s->cfg, &s->cfg->accounts.spool, ENDPOINT_WRITER, &s->generation);
     if (s->conn == NULL)
         return false;
     /* READ COMMITTED: no gap locks, so concurrent batches inserting into the
@@ -186,6 +189,14 @@ bool spool_connect(struct spool *s)
         if (s->stmts[i] == NULL)
             goto fail;
     }
+    /* Optional: a schema migrated before 010 has no heartbeat table, and
+     * the spool's real work must not wait for it. */
+    s->heartbeat = db_prepare(s->conn, "heartbeat",
+                              "UPDATE heartbeat SET beat_at = NOW(6),"
+                              " writer = CONCAT(@@hostname, ':', @@port) WHERE id = 1");
+    if (s->heartbeat == NULL)
+        log_warn("no heartbeat (migration 010 not applied?): /v1/health cannot measure "
+                 "replication lag");
     return true;
 
 fail:
@@ -300,6 +311,33 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
     out->events = inserted;
     out->errors = errors;
     out->duplicates = (uint64_t)duplicates;
+    return SPOOL_OK;
+}
+
+enum spool_result spool_heartbeat(struct spool *s)
+{
+    if (s->heartbeat == NULL)
+        return SPOOL_OK;
+    if (mysql_stmt_execute(s->heartbeat) != 0) {
+        unsigned int err = mysql_stmt_errno(s->heartbeat);
+        log_warn("heartbeat: %s (error %u)", mysql_stmt_error(s->heartbeat), err);
+        if (db_error_is_connection_lost(err)) {
+            spool_close(s);
+            return SPOOL_OFFLINE;
+        }
+        mysql_rollback(s->conn);
+        return SPOOL_RETRY;
+    }
+    if (mysql_commit(s->conn) != 0) {
+        unsigned int err = mysql_errno(s->conn);
+        log_warn("heartbeat commit: %s (error %u)", mysql_error(s->conn), err);
+        if (db_error_is_connection_lost(err)) {
+            spool_close(s);
+            return SPOOL_OFFLINE;
+        }
+        mysql_rollback(s->conn);
+        return SPOOL_RETRY;
+    }
     return SPOOL_OK;
 }
 

@@ -10,7 +10,9 @@
  * batch that fails for any other reason is replayed one row at a time to
  * find the poison row, which is counted and, after spool.max_attempts
  * failures, moved to event_quarantine. SIGTERM/SIGINT finish the batch in
- * progress and exit 0. --once drains the queue and exits.
+ * progress and exit 0. --once drains the queue and exits. Once a second
+ * the spool also sets the heartbeat row, by which /v1/health measures the
+ * replication lag of the read API's server.
  */
 #include "autoconfig.h"
 
@@ -23,11 +25,15 @@
 
 #include "lib/config.h"
 #include "lib/clock.h"
+#include "lib/db.h"
 #include "lib/log.h"
 #include "spool/spool.h"
 
 /* How long `--once` keeps trying to connect before it exits 1. */
 #define SPOOL_ONCE_GIVE_UP_MS 30000
+
+/* How often the heartbeat row is set (migrations/010_heartbeat.sql). */
+#define SPOOL_HEARTBEAT_MS 1000
 
 static volatile sig_atomic_t spool_stop;
 
@@ -109,6 +115,7 @@ int main(int argc, char **argv)
     spool_init(&s, &cfg);
     int64_t backoff = 100, idle = 10, isolate_left = 0;
     int64_t next_summary = spool_now_ms() + cfg.spool.summary_interval_seconds * 1000;
+    int64_t next_beat = 0;
     bool was_offline = false;
     bool stalled = false;
     char reason[1024];
@@ -118,6 +125,11 @@ int main(int argc, char **argv)
     int64_t started_ms = spool_now_ms();
     int rc = 0;
     while (!spool_stop) {
+        /* Between batches only: follow the process back to a preferred
+         * writer that is usable again (database.failback_seconds). */
+        if (db_failback(&cfg, &cfg.accounts.spool, ENDPOINT_WRITER) ||
+            (s.conn != NULL && s.generation != endpoint_generation(ENDPOINT_WRITER)))
+            spool_close(&s);
         if (s.conn == NULL) {
             if (!spool_connect(&s)) {
                 /* A daemon waits for the database however long it takes; a
@@ -140,6 +152,16 @@ int main(int argc, char **argv)
             was_offline = false;
             backoff = 100;
             started_ms = spool_now_ms();
+        }
+
+        /* Once a second, whatever the queue: /v1/health measures how far
+         * a standby is behind by it. A failed beat is not retried at once. */
+        if (spool_now_ms() >= next_beat) {
+            next_beat = spool_now_ms() + SPOOL_HEARTBEAT_MS;
+            if (spool_heartbeat(&s) == SPOOL_OFFLINE) {
+                was_offline = true;
+                continue;
+            }
         }
 
         int64_t limit = isolate_left > 0 ? 1 : cfg.spool.batch_size;

@@ -39,7 +39,9 @@ enum spool_stmt {
 struct spool {
     const struct config *cfg;
     MYSQL *conn;
+    uint64_t generation; /* of the writer endpoint when conn was opened */
     MYSQL_STMT *stmts[SS_NSTMTS];
+    MYSQL_STMT *heartbeat; /* NULL when the schema has no heartbeat table yet */
 };
 
 /* What one batch did. */
@@ -59,8 +61,9 @@ enum spool_result {
 /* Prepares an unconnected spool; cfg must outlive it. */
 void spool_init(struct spool *s, const struct config *cfg);
 
-/* Connects (as the spool account) and prepares every statement. Returns
- * false (logged) on failure; the spool is then closed. */
+/* Connects (as the spool account, to the writer: lib/db.h) and prepares
+ * every statement. Returns false (logged) on failure; the spool is then
+ * closed. */
 bool spool_connect(struct spool *s);
 
 /* Closes the connection and statements (safe when not connected). */
@@ -70,6 +73,10 @@ void spool_close(struct spool *s);
  * SPOOL_POISON, *reason receives the server's error text. */
 enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch_stats *out,
                               char *reason, size_t reason_len);
+
+/* Sets the heartbeat row to the writer's clock and commits (a no-op,
+ * SPOOL_OK, without the heartbeat table). Same results as spool_batch. */
+enum spool_result spool_heartbeat(struct spool *s);
 
 /* Counts one failed attempt of the row at the head of the queue (claimed
  * alone), and moves it to event_quarantine with reason once it has failed

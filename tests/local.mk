@@ -4,6 +4,8 @@ INTEGRATION_TESTS = \
 	tests/integration/backpressure.sh \
 	tests/integration/client.sh \
 	tests/integration/client_poison.sh \
+	tests/integration/cluster.sh \
+	tests/integration/cluster_freeze.sh \
 	tests/integration/analyst.sh \
 	tests/integration/browser.sh \
 	tests/integration/browser_js.sh \
@@ -38,6 +40,7 @@ tests/integration/servers.log: deploy/apache-eye.conf
 tests/integration/server_errors.log: deploy/apache-eye.conf
 tests/integration/install.log: $(EYE_MAN_PAGES) $(EYE_SUBST_FILES) client/eyeclient.pc
 tests/integration/client.log: client/eye-send$(EXEEXT) tests/client/client_driver$(EXEEXT)
+EXTRA_DIST += scripts/cluster.sh docs/cluster.md tests/lib/cluster_fixture.sh
 TESTS += tests/include_cycles.sh
 
 # Unit test of fcgi/request.c's URL decoding (it includes the .c).
