@@ -169,6 +169,10 @@ struct replay_row {
     char *payload; /* grows to the payload's length */
     unsigned long payload_len, event_id_len, received_len;
     my_bool event_id_null;
+    /* the request context it was received with, carried to its new row */
+    char user_agent[4 * 255 + 1], client_ip[40];
+    unsigned long user_agent_len, client_ip_len;
+    my_bool user_agent_null, client_ip_null;
 };
 
 /* Queues one revalidated event (its row decided by queue/row.c, as at
@@ -239,7 +243,8 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
         goto done;
     sel = db_prepare(conn, "select_replayable",
                      "SELECT id, application_id, event_id, "
-                     "DATE_FORMAT(received_at, '%Y-%m-%d %H:%i:%s.%f'), payload "
+                     "DATE_FORMAT(received_at, '%Y-%m-%d %H:%i:%s.%f'), payload, "
+                     "user_agent, client_ip "
                      "FROM event_errors WHERE replayed_at IS NULL AND payload IS NOT NULL "
                      "AND NOT payload_truncated AND (? IS NULL OR code = ?) "
                      "AND received_at >= ? AND id > ? ORDER BY id LIMIT 500");
@@ -253,7 +258,7 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
     struct event_check_opts opts = {.now_us = clock_real_us()};
     unsigned long long after = 0;
     for (;;) {
-        MYSQL_BIND in[4] = {{0}}, out[5] = {{0}};
+        MYSQL_BIND in[4] = {{0}}, out[7] = {{0}};
         unsigned long lens[3];
         my_bool nulls[3];
         bind_str(&in[0], o->code, &lens[0], &nulls[0]);
@@ -281,6 +286,16 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
         out[4].buffer = row.payload;
         out[4].buffer_length = ERRORS_COL_MAX;
         out[4].length = &row.payload_len;
+        out[5].buffer_type = MYSQL_TYPE_STRING;
+        out[5].buffer = row.user_agent;
+        out[5].buffer_length = sizeof(row.user_agent) - 1;
+        out[5].length = &row.user_agent_len;
+        out[5].is_null = &row.user_agent_null;
+        out[6].buffer_type = MYSQL_TYPE_STRING;
+        out[6].buffer = row.client_ip;
+        out[6].buffer_length = sizeof(row.client_ip) - 1;
+        out[6].length = &row.client_ip_len;
+        out[6].is_null = &row.client_ip_null;
         if (mysql_stmt_bind_param(sel, in) != 0 || mysql_stmt_execute(sel) != 0 ||
             mysql_stmt_bind_result(sel, out) != 0 || mysql_stmt_store_result(sel) != 0) {
             log_error("select_replayable: %s", mysql_stmt_error(sel));
@@ -298,6 +313,12 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
             *p = row;
             p->event_id[row.event_id_null ? 0 : (row.event_id_len < 39 ? row.event_id_len : 39)] =
                 '\0';
+            p->user_agent[row.user_agent_null || row.user_agent_len >= sizeof(p->user_agent)
+                              ? 0
+                              : row.user_agent_len] = '\0';
+            p->client_ip[row.client_ip_null || row.client_ip_len >= sizeof(p->client_ip)
+                             ? 0
+                             : row.client_ip_len] = '\0';
             p->received_at[row.received_len < 31 ? row.received_len : 31] = '\0';
             p->payload = malloc(row.payload_len + 1);
             if (p->payload == NULL)
@@ -327,6 +348,8 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
                 .rules_version = ruleset_version(rs),
                 .event_id = p->event_id,
                 .verdict = &v,
+                .user_agent = p->user_agent,
+                .client_ip = p->client_ip,
             };
             timestamp_parse(p->received_at, strlen(p->received_at), &qrow.received_us);
             if (!body_parse(decoder, p->payload, p->payload_len, &ev, &perr) ||

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fcgi/browser.h"
+#include "fcgi/context.h"
 #include "fcgi/queue_watch.h"
 #include "fcgi/rules_live.h"
 #include "lib/log.h"
@@ -73,12 +74,15 @@ static bool ingest_read(struct worker *w, struct request *r, const struct auth_i
 /* Adds the queue row recording a request-level failure. */
 static void ingest_queue_request_error(struct worker *w, struct request *r, struct body *b,
                                        unsigned int app_id, const char *version,
+                                       const struct request_context *ctx,
                                        const struct body_error *err)
 {
     struct queue_row row = {
         .application_id = app_id,
         .received_us = r->received_us,
         .rules_version = version,
+        .user_agent = ctx->user_agent,
+        .client_ip = ctx->client_ip,
         .code = err->code,
         .pointer = err->pointer,
         .message = err->message,
@@ -97,7 +101,8 @@ static void ingest_queue_request_error(struct worker *w, struct request *r, stru
 /* Judges event i, adds its queue row and its part of the answer. Returns
  * true when the event was accepted. */
 static bool ingest_event(struct worker *w, struct request *r, const struct ruleset *rules,
-                         struct body *b, size_t i, unsigned int app_id, struct json_object *errors)
+                         struct body *b, size_t i, unsigned int app_id,
+                         const struct request_context *ctx, struct json_object *errors)
 {
     const struct config *cfg = w->cfg;
     struct event_verdict *v = &w->verdicts[i];
@@ -107,6 +112,8 @@ static bool ingest_event(struct worker *w, struct request *r, const struct rules
     row->application_id = app_id;
     row->received_us = r->received_us;
     row->rules_version = ruleset_version(rules);
+    row->user_agent = ctx->user_agent;
+    row->client_ip = ctx->client_ip;
 
     const struct body_error *line = b->ndjson ? b->line_error[i] : NULL;
     if (line != NULL) { /* an NDJSON line that did not parse */
@@ -166,6 +173,8 @@ void ingest_handle(struct worker *w, struct request *r, const struct auth_identi
 {
     struct body body = {0};
     struct body_error fail = {0};
+    struct request_context ctx; /* the queue rows borrow its strings */
+    context_of(r, &ctx);
     struct json_object *errors = NULL, *answer = NULL;
     size_t accepted = 0, judged = 0;
     const struct ruleset *rules = NULL;
@@ -192,7 +201,8 @@ void ingest_handle(struct worker *w, struct request *r, const struct auth_identi
         }
         /* Recorded for monitoring (best effort: the answer is the 4xx
          * either way, and a malformed body is not data to retry). */
-        ingest_queue_request_error(w, r, &body, who->application_id, ruleset_version(rules), &fail);
+        ingest_queue_request_error(w, r, &body, who->application_id, ruleset_version(rules), &ctx,
+                                   &fail);
         if (ingest_store(w) != QUEUE_OK)
             log_warn("application %u: %s not recorded (database unavailable)", who->application_id,
                      fail.code);
@@ -207,7 +217,7 @@ void ingest_handle(struct worker *w, struct request *r, const struct auth_identi
         goto done;
     }
     for (size_t i = 0; i < body.n; i++, judged++)
-        if (ingest_event(w, r, rules, &body, i, who->application_id, errors))
+        if (ingest_event(w, r, rules, &body, i, who->application_id, &ctx, errors))
             accepted++;
 
     switch (ingest_store(w)) {

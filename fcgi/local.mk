@@ -5,6 +5,7 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/auth.c fcgi/auth.h \
 	fcgi/browser.c fcgi/browser.h \
 	fcgi/ratelimit.c fcgi/ratelimit.h \
+	fcgi/context.c fcgi/context.h \
 	fcgi/commit.c fcgi/commit.h \
 	fcgi/dbconn.c fcgi/dbconn.h \
 	fcgi/health.c fcgi/health.h \

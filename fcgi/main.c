@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "fcgi/auth.h"
+#include "fcgi/context.h"
 #include "fcgi/commit.h"
 #include "fcgi/queue_watch.h"
 #include "fcgi/request.h"
@@ -110,6 +111,8 @@ int main(void)
         log_error("out of memory at start");
         goto done;
     }
+    if (!context_init(&cfg))
+        goto done; /* logged */
     if (!rules_live_start(&cfg))
         goto done;
     rules_started = true;
@@ -161,6 +164,7 @@ done:
     if (rules_started)
         rules_live_stop();
     auth_cache_free(auth);
+    context_cleanup();
     free(workers);
     free(threads);
     mysql_library_end();

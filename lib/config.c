@@ -130,6 +130,14 @@ static const struct config_key config_keys[] = {
     {"ingest.queue_max_age_seconds", CFG_INT, OFF(ingest.queue_max_age_seconds), "0", 0, INT64_MAX,
      "Back-pressure: when the oldest queued row is older, writes get 503 (0: off)."},
 
+    {"privacy.client_ip", CFG_STR, OFF(privacy.client_ip), "truncate", 0, 0,
+     "What is stored of the client's address with each event: drop (nothing), truncate (the "
+     "IPv4 /24 or IPv6 /48 network) or hash (a keyed hash, privacy.ip_hash_key_file)."},
+    {"privacy.ip_hash_key_file", CFG_PATH, OFF(privacy.ip_hash_key_file), "", 0, 0,
+     "File whose first line is the secret key of privacy.client_ip: hash (required then)."},
+    {"privacy.trusted_proxies", CFG_STR, OFF(privacy.trusted_proxies), "", 0, 0,
+     "Space-separated addresses of proxies in front of the web server: from them (only) the "
+     "client's address is taken from X-Forwarded-For."},
     {"browser.max_body_bytes", CFG_INT, OFF(browser.max_body_bytes), "65536", 1 * KiB, 1024 * MiB,
      "Largest request body from a browser key (bytes); at most ingest.max_body_bytes applies."},
     {"browser.max_events_per_request", CFG_INT, OFF(browser.max_events_per_request), "100", 1,
@@ -456,6 +464,18 @@ bool config_load(struct config *cfg, const char *path, bool required)
         }
     }
     errors += config_read_env(cfg);
+    if (errors == 0 && strcmp(cfg->privacy.client_ip, "drop") != 0 &&
+        strcmp(cfg->privacy.client_ip, "truncate") != 0 &&
+        strcmp(cfg->privacy.client_ip, "hash") != 0) {
+        fprintf(stderr, "privacy.client_ip must be drop, truncate or hash, not '%s'\n",
+                cfg->privacy.client_ip);
+        errors++;
+    }
+    if (errors == 0 && strcmp(cfg->privacy.client_ip, "hash") == 0 &&
+        *cfg->privacy.ip_hash_key_file == '\0') {
+        fprintf(stderr, "privacy.client_ip: hash needs privacy.ip_hash_key_file\n");
+        errors++;
+    }
     if (errors > 0 || cfg->path == NULL)
         goto fail;
     return true;
@@ -481,27 +501,34 @@ void config_free(struct config *cfg)
     cfg->path = NULL;
 }
 
-char *config_read_password(const struct config_account *account)
+char *config_read_first_line(const char *path, const char *what)
 {
-    if (account->password_file == NULL || *account->password_file == '\0')
-        return strdup("");
-    FILE *fp = fopen(account->password_file, "r");
+    FILE *fp = fopen(path, "r");
     if (fp == NULL) {
-        log_error("cannot open password file %s for account %s: %s", account->password_file,
-                  account->user, strerror(errno));
+        log_error("cannot open %s %s: %s", what, path, strerror(errno));
         return NULL;
     }
     char line[512];
     char *out = NULL;
     if (fgets(line, sizeof(line), fp) == NULL) {
-        log_error("password file %s is empty", account->password_file);
+        log_error("%s %s is empty", what, path);
         goto done;
     }
     line[strcspn(line, "\r\n")] = '\0';
     out = strdup(line);
 done:
+    memset(line, 0, sizeof(line));
     fclose(fp);
     return out;
+}
+
+char *config_read_password(const struct config_account *account)
+{
+    if (account->password_file == NULL || *account->password_file == '\0')
+        return strdup("");
+    char what[160];
+    snprintf(what, sizeof(what), "the password file of account %s", account->user);
+    return config_read_first_line(account->password_file, what);
 }
 
 void config_describe(const struct config *cfg, FILE *out)

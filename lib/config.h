@@ -79,6 +79,12 @@ struct config {
     } browser;
 
     struct {
+        char *client_ip;       /* drop, truncate or hash (checked at load) */
+        char *ip_hash_key_file;
+        char *trusted_proxies; /* space-separated addresses */
+    } privacy;
+
+    struct {
         int64_t batch_size;
         int64_t poll_interval_ms;
         int64_t max_attempts;
@@ -105,6 +111,11 @@ void config_free(struct config *cfg);
  * (caller frees). An empty password_file gives an empty string. Returns
  * NULL and logs on failure. */
 char *config_read_password(const struct config_account *account);
+
+/* Reads the first line of path (without its line end) into a new string
+ * the caller frees; NULL, logged as "what path: reason", when the file
+ * cannot be read or is empty. For secrets: the stack copy is wiped. */
+char *config_read_first_line(const char *path, const char *what);
 
 /* Writes every key with its current value, type, environment variable and
  * description, one block per key (used by `eye-admin config`). */

@@ -39,6 +39,8 @@ enum queue_col {
     QC_ERROR_MESSAGE,
     QC_PAYLOAD,
     QC_PAYLOAD_TRUNCATED,
+    QC_USER_AGENT,
+    QC_CLIENT_IP,
     QC_NCOLS
 };
 
@@ -47,8 +49,8 @@ enum queue_col {
     "INSERT INTO event_queue (application_id, received_at, event_id, session_key, category,"      \
     " name, occurred_at, client_timestamp, sent_at, clock_skew_us, skew_corrected,"               \
     " rules_version, data, error_code, error_pointer, error_message, payload,"                    \
-    " payload_truncated) "                                                                        \
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " payload_truncated, user_agent, client_ip) "                                                 \
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 /* Characters the error_pointer and error_message columns hold. */
 #define QUEUE_TEXT_MAX_CHARS 1024

@@ -61,6 +61,10 @@ bool queue_row_add(struct queue_batch *b, const struct queue_row *row, const str
     queue_set_str(b, r, QC_RULES_VERSION, version, strlen(version));
     if (row->event_id != NULL && *row->event_id != '\0')
         queue_set_str(b, r, QC_EVENT_ID, row->event_id, strlen(row->event_id));
+    if (row->user_agent != NULL && *row->user_agent != '\0')
+        queue_set_str(b, r, QC_USER_AGENT, row->user_agent, strlen(row->user_agent));
+    if (row->client_ip != NULL && *row->client_ip != '\0')
+        queue_set_str(b, r, QC_CLIENT_IP, row->client_ip, strlen(row->client_ip));
     const struct event_verdict *v = row->verdict;
     if (v != NULL) {
         if (v->session_id != NULL)

@@ -31,6 +31,8 @@ struct queue_row {
     const char *rules_version;
     const struct event_verdict *verdict; /* NULL: not judged (the row records code) */
     const char *event_id;                /* fallback id (replay), or NULL */
+    /* the request's context (fcgi/context.h), NULL when unknown; borrowed */
+    const char *user_agent, *client_ip;
     /* the outcome, set by queue_row_judge (or by the caller for a row
      * that records a failure found before validation) */
     const char *data;

@@ -57,10 +57,11 @@ static const struct {
     [SS_EVENTS] = {"insert_events",
                    "INSERT INTO events (id, event_id, application_id, session_id, category, "
                    "name, data, occurred_at, client_timestamp, sent_at, clock_skew_us, "
-                   "skew_corrected, received_at, rules_version) "
+                   "skew_corrected, received_at, rules_version, user_agent, client_ip) "
                    "SELECT STRAIGHT_JOIN q.id, q.event_id, q.application_id, s.id, q.category,"
                    " q.name, q.data, q.occurred_at, q.client_timestamp, q.sent_at,"
-                   " q.clock_skew_us, q.skew_corrected, q.received_at, q.rules_version "
+                   " q.clock_skew_us, q.skew_corrected, q.received_at, q.rules_version,"
+                   " q.user_agent, q.client_ip "
                    "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
                    "JOIN sessions s FORCE INDEX (uq_sessions_key) "
                    "ON s.session_key = q.session_key "
@@ -112,11 +113,11 @@ static const struct {
     [SS_ERRORS] = {"insert_errors",
                    "INSERT INTO event_errors (id, event_id, application_id, received_at, "
                    "session_key, category, name, code, pointer, message, payload, "
-                   "payload_truncated, rules_version) "
+                   "payload_truncated, rules_version, user_agent, client_ip) "
                    "SELECT q.id, q.event_id, q.application_id, q.received_at, q.session_key, "
                    "q.category, q.name, q.error_code, COALESCE(q.error_pointer, ''), "
                    "COALESCE(q.error_message, ''), q.payload, q.payload_truncated, "
-                   "q.rules_version "
+                   "q.rules_version, q.user_agent, q.client_ip "
                    "FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q.application_id,"
                    " q.event_id ORDER BY q.id) AS delivery"
                    " FROM event_queue q JOIN spool_claim c ON c.id = q.id"
@@ -138,12 +139,12 @@ static const struct {
                        " session_key, category, name, occurred_at, client_timestamp, sent_at,"
                        " clock_skew_us, skew_corrected, rules_version, data, error_code,"
                        " error_pointer, error_message, payload, payload_truncated, attempts,"
-                       " reason) "
+                       " reason, user_agent, client_ip) "
                        "SELECT q.id, q.application_id, q.received_at, q.event_id, q.session_key,"
                        " q.category, q.name, q.occurred_at, q.client_timestamp, q.sent_at,"
                        " q.clock_skew_us, q.skew_corrected, q.rules_version, q.data,"
                        " q.error_code, q.error_pointer, q.error_message, q.payload,"
-                       " q.payload_truncated, q.attempts, ? "
+                       " q.payload_truncated, q.attempts, ?, q.user_agent, q.client_ip "
                        "FROM event_queue q JOIN spool_claim c ON c.id = q.id"},
     [SS_QUARANTINED] = {"count_quarantined",
                         "UPDATE spool_counters SET value = value + ? WHERE name = 'quarantined'"},

@@ -12,6 +12,7 @@ INTEGRATION_TESTS = \
 	tests/integration/answers.sh \
 	tests/integration/auth_throttle.sh \
 	tests/integration/commit.sh \
+	tests/integration/context.sh \
 	tests/integration/foundation.sh \
 	tests/integration/hostile.sh \
 	tests/integration/ingest.sh \

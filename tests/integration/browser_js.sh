@@ -91,6 +91,8 @@ is "$(sql "SELECT JSON_VALUE(data,'$.element'), JSON_VALUE(data,'$.path') FROM v
 is "$(sql "SELECT JSON_COMPACT(JSON_EXTRACT(data,'$.form')) FROM v_events WHERE session_id='auto-1' AND category='form interaction' AND name='submit'")" \
   '{"first_name":"John","last_name":"Doe"}' "the submit carries the listed fields only: no password, no unlisted field"
 is "$(rows auto-1)" 6 "six events in all, each stored once"
+is "$(sql "SELECT COUNT(*) FROM v_events WHERE session_id='auto-1' AND user_agent LIKE '%Chrome/%' AND client_ip = '127.0.0.0'")" 6 \
+  "each carries its context: Chromium's user agent, the address cut to its /24"
 is "$(sql "SELECT COUNT(*) FROM event_errors")" 0 "none was rejected"
 is "$(val autocapture rejected)" "[]" "onReject was not called"
 is "$(val autocapture uncaught)" 0 "nothing was thrown into the page"
