@@ -70,6 +70,13 @@ struct config {
         int64_t max_attempts;
         int64_t summary_interval_seconds;
     } spool;
+
+    struct {
+        int64_t events_days;
+        int64_t errors_days;
+        int64_t quarantine_days;
+        int64_t partitions_ahead_months;
+    } retention;
 };
 
 /* Which file to read: the explicit path if not NULL, else $EYE_CONFIG, else

@@ -7,6 +7,7 @@ lib_libeye_a_SOURCES = \
 	lib/config.c lib/config.h \
 	lib/db.c lib/db.h \
 	lib/log.c lib/log.h \
+	lib/partition.c lib/partition.h \
 	lib/strparse.c lib/strparse.h \
 	lib/utf8.c lib/utf8.h \
 	lib/uuid4.c lib/uuid4.h

@@ -11,6 +11,11 @@
  * find the poison row, which is counted and, after spool.max_attempts
  * failures, moved to event_quarantine. SIGTERM/SIGINT finish the batch in
  * progress and exit 0. --once drains the queue and exits.
+ *
+ * Partitions: at every (re)connection and then hourly, the spool makes sure
+ * events and event_errors have monthly partitions for the next
+ * retention.partitions_ahead_months months (lib/partition.c). Rows never
+ * depend on it: p_future takes whatever has no month yet.
  */
 #include "autoconfig.h"
 
@@ -24,10 +29,28 @@
 #include "lib/config.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/partition.h"
 #include "spool/spool.h"
 
 /* How long `--once` keeps trying to connect before it exits 1. */
 #define SPOOL_ONCE_GIVE_UP_MS 30000
+
+/* How often the partitions ahead are checked, and how long the split may
+ * wait for the table's metadata lock (writers queue behind it). */
+#define SPOOL_PARTITION_CHECK_MS (3600 * 1000)
+#define SPOOL_PARTITION_LOCK_WAIT_S 2
+
+/* Creates the months ahead; a failure is logged and retried at the next
+ * check (rows go to p_future meanwhile). Leaves no transaction open. */
+static void spool_partitions(struct spool *s)
+{
+    int added = 0;
+    if (!partition_ensure_all(s->conn, (int)s->cfg->retention.partitions_ahead_months,
+                              time(NULL), SPOOL_PARTITION_LOCK_WAIT_S, &added))
+        log_warn("partitions ahead not created now; will try again in an hour (does the spool "
+                 "account have ALTER on events and event_errors? `eye-admin accounts`)");
+    mysql_commit(s->conn);
+}
 
 static volatile sig_atomic_t spool_stop;
 
@@ -109,6 +132,7 @@ int main(int argc, char **argv)
     spool_init(&s, &cfg);
     int64_t backoff = 100, idle = 10, isolate_left = 0;
     int64_t next_summary = spool_now_ms() + cfg.spool.summary_interval_seconds * 1000;
+    int64_t next_partition_check = 0;
     bool was_offline = false;
     char reason[1024];
     log_info("started (batch %lld, poll %lld ms%s)", (long long)cfg.spool.batch_size,
@@ -139,6 +163,11 @@ int main(int argc, char **argv)
             was_offline = false;
             backoff = 100;
             started_ms = spool_now_ms();
+            next_partition_check = 0;
+        }
+        if (spool_now_ms() >= next_partition_check) {
+            spool_partitions(&s);
+            next_partition_check = spool_now_ms() + SPOOL_PARTITION_CHECK_MS;
         }
 
         int64_t limit = isolate_left > 0 ? 1 : cfg.spool.batch_size;

@@ -1,0 +1,58 @@
+/* partition.h - the monthly partitions of events and event_errors.
+ *
+ * Both tables are partitioned by RANGE COLUMNS on a time column (events by
+ * occurred_at, event_errors by received_at; migrations/009_partitions.sql).
+ * Partition pYYYYMM holds the month YYYY-MM; the oldest one also holds
+ * everything before it; p_future (VALUES LESS THAN MAXVALUE) holds whatever
+ * comes after the last month, so no row is ever refused for want of a
+ * partition. partition_ensure splits p_future to keep months ready ahead;
+ * eye-spool calls it (hourly) and so does `eye-admin partitions`.
+ */
+#ifndef EYE_PARTITION_H
+#define EYE_PARTITION_H
+
+#include <mysql.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/* The partitioned tables and their time columns. */
+#define PARTITION_NTABLES 2
+extern const char *const partition_tables[PARTITION_NTABLES];
+extern const char *const partition_columns[PARTITION_NTABLES];
+
+/* One partition as information_schema describes it. */
+struct partition_info {
+    char name[65];
+    bool future;      /* p_future: no upper bound */
+    int year, month;  /* of the upper bound (first day of that month) */
+    uint64_t rows;    /* InnoDB's estimate */
+    uint64_t bytes;   /* data + indexes */
+};
+
+/* Reads the partitions of table (one of partition_tables) in order into a
+ * new array (*out, caller frees with free()) of *count entries. A table
+ * that is not partitioned gives *count 0. Returns false (logged) on a
+ * database error. */
+bool partition_list(MYSQL *conn, const char *table, struct partition_info **out, size_t *count);
+
+/* Makes sure table has a partition for every month up to and including
+ * the month `months_ahead` after the month of `now` (UTC), by splitting
+ * p_future; rows already in p_future move to their month. Holds the named
+ * lock eye_partitions meanwhile, so concurrent callers do it once, and
+ * waits at most lock_wait_s for the table's metadata lock (a busy table
+ * is left for the next call rather than stalling writers behind the
+ * ALTER). *added receives the number of partitions created. Returns false
+ * (logged) on failure; the table is then unchanged. */
+bool partition_ensure(MYSQL *conn, const char *table, int months_ahead, time_t now,
+                      int lock_wait_s, int *added);
+
+/* Drops one partition by name (never p_future). Returns false (logged) on
+ * failure. */
+bool partition_drop(MYSQL *conn, const char *table, const char *name);
+
+/* Runs partition_ensure on every partitioned table; returns false when
+ * any failed (each logged). *added receives the total created. */
+bool partition_ensure_all(MYSQL *conn, int months_ahead, time_t now, int lock_wait_s, int *added);
+
+#endif
