@@ -6,6 +6,7 @@ admin_eye_admin_SOURCES = \
 	admin/apps.c \
 	admin/errors.c \
 	admin/migrate.c \
+	admin/retention.c admin/retention.h \
 	admin/rules.c \
 	admin/stats.c
 admin_eye_admin_CPPFLAGS = $(VALIDATORS_CPPFLAGS) $(MARIADB_CFLAGS) $(UUID_CFLAGS)

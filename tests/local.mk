@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	tests/integration/foundation.sh \
 	tests/integration/ingest.sh \
 	tests/integration/install.sh \
+	tests/integration/retention.sh \
 	tests/integration/rules_admin.sh \
 	tests/integration/server_errors.sh \
 	tests/integration/servers.sh \
