@@ -4,6 +4,7 @@ admin_eye_admin_SOURCES = \
 	admin/main.c admin/admin.h \
 	admin/accounts.c \
 	admin/apps.c \
+	admin/erase.c \
 	admin/errors.c \
 	admin/migrate.c \
 	admin/retention.c admin/retention.h \

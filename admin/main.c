@@ -32,6 +32,7 @@ static const struct admin_command admin_commands[] = {
     {"errors", admin_errors, "list recorded errors, or replay them after a rule fix"},
     {"partitions", admin_partitions, "list the monthly partitions; --ensure creates those ahead"},
     {"retention", admin_retention, "show what the retention removes; --apply removes it"},
+    {"erase", admin_erase, "erase every trace of one session or one application"},
     {"config", admin_config, "show every configuration key, its value and its meaning"},
 };
 

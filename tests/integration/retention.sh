@@ -229,6 +229,69 @@ is "$(orphans)" 0 "after retention: no orphan anywhere"
 out=$(ret --apply 2>&1)
 like "$out" "events: kept 365 days by occurred_at; 0 of" "retention again drops nothing"
 
+# --- erasure of one session --------------------------------------------------------
+command -v openssl >/dev/null || flock /tmp/apt.lock apt-get install -y openssl >/dev/null 2>&1
+dump() { mariadb-dump --no-defaults -uroot -S "$STACK_DB_SOCKET" --skip-extended-insert --hex-blob=0 eye 2>/dev/null; }
+unknown() { printf '{"session_id":"%s","category":"page interaction","name":"scroll","data":{"y":1},"timestamp":"%s"}' "$1" "$now"; }
+post_events "$KEY_SHOP" "[$(ev erase-me bbbbbbbb-0000-4000-8000-000000000001 e1 "$now"),$(ev erase-me bbbbbbbb-0000-4000-8000-000000000002 e2 "$now"),$(ev erase-me bbbbbbbb-0000-4000-8000-000000000003 e3 "$now"),$(unknown erase-me),$(ev keep-me bbbbbbbb-0000-4000-8000-000000000004 k1 "$now")]"
+is "$HTTP_STATUS" 202 "a session to erase: shop's events and an error"
+post_events "$KEY_BLOG" "[$(ev erase-me bbbbbbbb-0000-4000-8000-000000000005 e4 "$now"),$(ev erase-me bbbbbbbb-0000-4000-8000-000000000006 e5 "$now")]"
+is "$HTTP_STATUS" 202 "and blog's events in the same session"
+spool_once
+post_events "$KEY_SHOP" "$(ev erase-me bbbbbbbb-0000-4000-8000-000000000007 e6 "$now")"
+sql "INSERT INTO event_quarantine (id, application_id, received_at, event_id, session_key, rules_version, attempts, reason, data)
+     VALUES (900001, 1, UTC_TIMESTAMP(6), 'bbbbbbbb-0000-4000-8000-000000000008', 'erase-me', 'q', 5, 'test', '{\"path\":\"/e7\"}')"
+keep_before=$(sql "SELECT CONCAT(s.event_count, ' ', COUNT(e.id)) FROM sessions s JOIN events e ON e.session_id = s.id WHERE s.session_key = 'keep-me'")
+d=$(dump)
+is "$(printf '%s' "$d" | grep -c 'erase-me') $(printf '%s' "$d" | grep -c 'bbbbbbbb-0000-4000-8000-00000000000[1235678]') $(printf '%s' "$d" | grep -c '/e[1-7]')" \
+  "4 12 7" "before: 4 rows name the session (sessions, errors, queue, quarantine), 12 hold its ids, 7 its data"
+out=$(stack_admin erase --session erase-me 2>&1); rc=$?
+is "$rc" 0 "erase --session exits 0"
+is "$out" "erased session: 5 events, 5 event_ids, 1 errors, 1 sessions, 1 queued, 1 quarantined" "it says what it erased"
+d=$(dump)
+is "$(printf '%s' "$d" | grep -c 'erase-me')" 0 "nothing in any table names the session any more"
+is "$(printf '%s' "$d" | grep -c 'bbbbbbbb-0000-4000-8000-00000000000[1235678]')" 0 "nor holds any of its event ids"
+is "$(printf '%s' "$d" | grep -c '/e[1-7]')" 0 "nor any of its data"
+is "$(sql "SELECT CONCAT(s.event_count, ' ', COUNT(e.id)) FROM sessions s JOIN events e ON e.session_id = s.id WHERE s.session_key = 'keep-me'")" "$keep_before" \
+  "another session in the same requests is untouched"
+secret=$(sql "SELECT HEX(secret) FROM erasure_key")
+want=$(printf 'session:erase-me' | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$secret" | sed 's/.*= //' | tr a-f A-F)
+is "$(sql "SELECT CONCAT(kind, ' ', HEX(subject_hash), ' ', events, ' ', errors, ' ', sessions, ' ', queue, ' ', quarantine) FROM erasures")" \
+  "session $want 5 1 1 1 1" "the audit row: when, the session as HMAC-SHA256 under erasure_key, and the counts"
+stack_admin errors replay >/dev/null 2>&1; spool_once
+is "$(dump | grep -c 'erase-me')" 0 "a replay of errors brings nothing of it back"
+is "$(orphans)" 0 "after erasure: no orphan anywhere"
+
+# --- erasure of one application ----------------------------------------------------
+KEY_GONE=$(new_app gone-app); gone_id=$(sql "SELECT id FROM applications WHERE name = 'gone-app'")
+post_events "$KEY_GONE" "[$(ev solo-1 cccccccc-0000-4000-8000-000000000001 g1 "$now"),$(ev shared-1 cccccccc-0000-4000-8000-000000000002 g2 "$now"),$(unknown solo-1)]"
+is "$HTTP_STATUS" 202 "an application to erase sends events"
+post_events "$KEY_SHOP" "$(ev shared-1 cccccccc-0000-4000-8000-000000000003 s1 "$now")"
+spool_once
+post_events "$KEY_GONE" "$(ev solo-2 cccccccc-0000-4000-8000-000000000004 g3 "$now")"
+sql "INSERT INTO event_quarantine (id, application_id, received_at, session_key, rules_version, attempts, reason)
+     VALUES (900002, $gone_id, UTC_TIMESTAMP(6), 'solo-3', 'q', 5, 'test')"
+is "$(sql "SELECT event_count FROM sessions WHERE session_key = 'shared-1'")" 2 "a session shared with shop has 2 events"
+out=$(EYE_INGEST_KEY_CACHE_SECONDS=0 stack_admin erase --application gone-app 2>&1); rc=$?
+is "$rc" 0 "erase --application exits 0"
+like "$out" "erased application: 2 events, 2 event_ids, 1 errors, 1 sessions, 1 queued, 1 quarantined, 1 keys" "it says what it erased"
+n=0
+for t in event_queue events event_ids event_errors event_quarantine api_keys; do
+  n=$((n + $(sql "SELECT COUNT(*) FROM $t WHERE application_id = $gone_id")))
+done
+is "$n" 0 "no row of the application is left in the queue, events, event_ids, errors, quarantine, keys"
+is "$(sql "SELECT COUNT(*) FROM applications WHERE name = 'gone-app' OR id = $gone_id")" 0 "the application itself is gone"
+is "$(sql "SELECT COUNT(*) FROM sessions WHERE session_key IN ('solo-1', 'solo-2', 'solo-3')")" 0 "the sessions only it fed are gone"
+is "$(sql "SELECT CONCAT(event_count, ' ', first_seen_at = last_seen_at) FROM sessions WHERE session_key = 'shared-1'")" "1 1" \
+  "a shared session stays, its counters recomputed from shop's event"
+is "$(dump | grep -c 'gone-app\|/g[1-3]\|cccccccc-0000-4000-8000-00000000000[124]')" 0 "nothing in any table names it or holds its data"
+is "$(sql "SELECT COUNT(*) FROM erasures WHERE kind = 'application'")" 1 "the erasure is audited"
+is "$(orphans)" 0 "after erasing an application: no orphan anywhere"
+out=$(stack_admin erase --application no-such-app 2>&1)
+is "$?" 1 "erasing an unknown application fails"
+stack_admin erase --session >/dev/null 2>&1
+is "$?" 2 "erase without an identifier is a usage error"
+
 # --- the daily timer ---------------------------------------------------------------------
 if ! command -v systemd-analyze >/dev/null; then
   flock /tmp/apt.lock apt-get install -y systemd >/dev/null 2>&1
