@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "admin/erase.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
@@ -228,9 +229,7 @@ fail:
     return false;
 }
 
-/* HMAC-SHA256 of "kind:subject" under erasure_key. */
-static bool erase_subject_hash(MYSQL *conn, const char *kind, const char *subject,
-                               unsigned char out[32])
+bool erase_subject_hash(MYSQL *conn, const char *kind, const char *subject, unsigned char out[32])
 {
     if (mysql_query(conn, "SELECT secret FROM erasure_key WHERE id = 1") != 0) {
         log_error("read erasure_key: %s", mysql_error(conn));
@@ -279,8 +278,8 @@ static bool erase_audit(MYSQL *conn, const char *kind, const char *subject,
     in[1].buffer_type = MYSQL_TYPE_BLOB;
     in[1].buffer = hash;
     in[1].length = &hash_len;
-    const long long *v[6] = {&c->events, &c->event_ids, &c->errors,
-                             &c->sessions, &c->queue, &c->quarantine};
+    const long long *v[6] = {&c->events,   &c->event_ids, &c->errors,
+                             &c->sessions, &c->queue,     &c->quarantine};
     for (int i = 0; i < 6; i++) {
         in[2 + i].buffer_type = MYSQL_TYPE_LONGLONG;
         in[2 + i].buffer = (void *)v[i];
@@ -313,9 +312,9 @@ static bool erase_setup(MYSQL *conn)
 static bool erase_session(MYSQL *conn, const char *key, struct erase_counts *c)
 {
     const struct erase_param p = {key, 0};
-    c->queue = erase_batched(conn, "delete_queue",
-                             "DELETE FROM event_queue WHERE session_key = ? ORDER BY id LIMIT 5000",
-                             &p);
+    c->queue =
+        erase_batched(conn, "delete_queue",
+                      "DELETE FROM event_queue WHERE session_key = ? ORDER BY id LIMIT 5000", &p);
     if (c->queue < 0)
         return false;
     if (erase_run(conn, "remember_session",
@@ -333,9 +332,9 @@ static bool erase_session(MYSQL *conn, const char *key, struct erase_counts *c)
                               "DELETE FROM event_errors WHERE session_key = ? LIMIT 5000", &p);
     if (c->errors < 0)
         return false;
-    c->quarantine = erase_batched(
-        conn, "delete_quarantine", "DELETE FROM event_quarantine WHERE session_key = ? LIMIT 5000",
-        &p);
+    c->quarantine =
+        erase_batched(conn, "delete_quarantine",
+                      "DELETE FROM event_quarantine WHERE session_key = ? LIMIT 5000", &p);
     if (c->quarantine < 0)
         return false;
     return erase_sessions(conn, true, c);
@@ -344,8 +343,8 @@ static bool erase_session(MYSQL *conn, const char *key, struct erase_counts *c)
 static bool erase_application(MYSQL *conn, const char *name, int64_t key_cache_seconds,
                               struct erase_counts *c)
 {
-    MYSQL_STMT *stmt = db_prepare(conn, "find_application",
-                                  "SELECT id FROM applications WHERE name = ?");
+    MYSQL_STMT *stmt =
+        db_prepare(conn, "find_application", "SELECT id FROM applications WHERE name = ?");
     if (stmt == NULL)
         return false;
     MYSQL_BIND in = {0}, out = {0};
@@ -384,8 +383,8 @@ static bool erase_application(MYSQL *conn, const char *name, int64_t key_cache_s
         sleep((unsigned int)key_cache_seconds + 1);
     }
     c->queue = erase_batched(
-        conn, "delete_queue", "DELETE FROM event_queue WHERE application_id = ? ORDER BY id LIMIT 5000",
-        &p);
+        conn, "delete_queue",
+        "DELETE FROM event_queue WHERE application_id = ? ORDER BY id LIMIT 5000", &p);
     if (c->queue < 0 ||
         !erase_events(conn,
                       "INSERT INTO erase_batch SELECT application_id, event_id, id, occurred_at,"
@@ -425,21 +424,20 @@ static bool erase_application(MYSQL *conn, const char *name, int64_t key_cache_s
     }
     if (!erase_sessions(conn, false, c))
         return false;
-    long long apps = erase_run(conn, "delete_application", "DELETE FROM applications WHERE id = ?",
-                               &p);
+    long long apps =
+        erase_run(conn, "delete_application", "DELETE FROM applications WHERE id = ?", &p);
     return apps >= 0 && mysql_commit(conn) == 0;
 }
 
 static void erase_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: eye-admin erase --session ID\n"
-            "       eye-admin erase --application NAME\n\n"
-            "Removes every trace of one session (its events from every application,\n"
-            "errors, queue and quarantine rows, the session) or of one application (its\n"
-            "keys, events, errors, queue and quarantine rows, rollup counts, the sessions\n"
-            "only it fed, the application), in small batches, and records the erasure in\n"
-            "`erasures` with the identifier only as a keyed hash.\n");
+    fprintf(out, "usage: eye-admin erase --session ID\n"
+                 "       eye-admin erase --application NAME\n\n"
+                 "Removes every trace of one session (its events from every application,\n"
+                 "errors, queue and quarantine rows, the session) or of one application (its\n"
+                 "keys, events, errors, queue and quarantine rows, rollup counts, the sessions\n"
+                 "only it fed, the application), in small batches, and records the erasure in\n"
+                 "`erasures` with the identifier only as a keyed hash.\n");
 }
 
 int admin_erase(const struct config *cfg, int argc, char **argv)

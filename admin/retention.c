@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "admin/admin.h"
+#include "admin/archive.h"
 #include "admin/retention.h"
 #include "lib/db.h"
 #include "lib/log.h"
@@ -138,7 +139,7 @@ struct retention_plan {
     int64_t days;
     struct partition_info *parts; /* owned */
     size_t nparts;
-    size_t ndrop;       /* parts[0 .. ndrop-1] go */
+    size_t ndrop;        /* parts[0 .. ndrop-1] go */
     char drop_bound[16]; /* upper bound of the last partition that goes */
 };
 
@@ -185,9 +186,8 @@ static void retention_print_plan(const struct retention_plan *p, bool apply, con
            column, p->ndrop, p->nparts, apply ? "dropped" : "would be dropped");
     for (size_t i = 0; i < p->ndrop; i++)
         printf("  %s %s (before %04d-%02d-01, ~%llu rows, %.1f MiB)\n",
-               apply ? "drop" : "would drop", p->parts[i].name, p->parts[i].year,
-               p->parts[i].month, (unsigned long long)p->parts[i].rows,
-               (double)p->parts[i].bytes / (1024.0 * 1024.0));
+               apply ? "drop" : "would drop", p->parts[i].name, p->parts[i].year, p->parts[i].month,
+               (unsigned long long)p->parts[i].rows, (double)p->parts[i].bytes / (1024.0 * 1024.0));
 }
 
 int admin_partitions(const struct config *cfg, int argc, char **argv)
@@ -198,10 +198,11 @@ int admin_partitions(const struct config *cfg, int argc, char **argv)
             ensure = true;
         } else {
             FILE *out = admin_wants_help(argc, argv) ? stdout : stderr;
-            fprintf(out, "usage: eye-admin partitions [--ensure]\n\n"
-                         "Lists the monthly partitions of events and event_errors (estimated rows,\n"
-                         "size). --ensure first creates the months up to\n"
-                         "retention.partitions_ahead_months ahead (eye-spool does it hourly).\n");
+            fprintf(out,
+                    "usage: eye-admin partitions [--ensure]\n\n"
+                    "Lists the monthly partitions of events and event_errors (estimated rows,\n"
+                    "size). --ensure first creates the months up to\n"
+                    "retention.partitions_ahead_months ahead (eye-spool does it hourly).\n");
             return out == stdout ? ADMIN_OK : ADMIN_USAGE;
         }
     }
@@ -292,7 +293,11 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
             /* Oldest first: a failure leaves the oldest data gone, never a
              * gap in the middle. */
             for (size_t i = 0; i < plans[t].ndrop; i++) {
-                if (!partition_drop(conn, plans[t].table, plans[t].parts[i].name))
+                long long rows = 0;
+                bool archive = t == 0 && *cfg->retention.archive_dir != '\0';
+                if (archive ? !archive_partition(conn, plans[t].parts[i].name,
+                                                 cfg->retention.archive_dir, NULL, &rows)
+                            : !partition_drop(conn, plans[t].table, plans[t].parts[i].name))
                     goto done;
             }
         }

@@ -134,6 +134,9 @@ static const struct config_key config_keys[] = {
      120,
      "Monthly partitions of events and event_errors kept ready after the current month (eye-spool "
      "and `eye-admin partitions` create them)."},
+    {"retention.archive_dir", CFG_PATH, OFF(retention.archive_dir), "", 0, 0,
+     "Folder where `eye-admin retention --apply` archives each events partition (gzip NDJSON and "
+     "its .sha256) before it goes. Empty: partitions are dropped without an archive."},
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

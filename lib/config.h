@@ -76,6 +76,7 @@ struct config {
         int64_t errors_days;
         int64_t quarantine_days;
         int64_t partitions_ahead_months;
+        char *archive_dir; /* empty: drop without archiving */
     } retention;
 };
 

@@ -126,8 +126,8 @@ static void partition_unlock(MYSQL *conn)
         log_warn("release_lock eye_partitions: %s", mysql_error(conn));
 }
 
-bool partition_ensure(MYSQL *conn, const char *table, int months_ahead, time_t now,
-                      int lock_wait_s, int *added)
+bool partition_ensure(MYSQL *conn, const char *table, int months_ahead, time_t now, int lock_wait_s,
+                      int *added)
 {
     *added = 0;
     struct partition_info *list = NULL;

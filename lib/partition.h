@@ -24,10 +24,10 @@ extern const char *const partition_columns[PARTITION_NTABLES];
 /* One partition as information_schema describes it. */
 struct partition_info {
     char name[65];
-    bool future;      /* p_future: no upper bound */
-    int year, month;  /* of the upper bound (first day of that month) */
-    uint64_t rows;    /* InnoDB's estimate */
-    uint64_t bytes;   /* data + indexes */
+    bool future;     /* p_future: no upper bound */
+    int year, month; /* of the upper bound (first day of that month) */
+    uint64_t rows;   /* InnoDB's estimate */
+    uint64_t bytes;  /* data + indexes */
 };
 
 /* Reads the partitions of table (one of partition_tables) in order into a
@@ -44,8 +44,8 @@ bool partition_list(MYSQL *conn, const char *table, struct partition_info **out,
  * is left for the next call rather than stalling writers behind the
  * ALTER). *added receives the number of partitions created. Returns false
  * (logged) on failure; the table is then unchanged. */
-bool partition_ensure(MYSQL *conn, const char *table, int months_ahead, time_t now,
-                      int lock_wait_s, int *added);
+bool partition_ensure(MYSQL *conn, const char *table, int months_ahead, time_t now, int lock_wait_s,
+                      int *added);
 
 /* Drops one partition by name (never p_future). Returns false (logged) on
  * failure. */

@@ -48,6 +48,8 @@ sql "UPDATE sessions s JOIN (SELECT session_id, COUNT(*) n, MIN(occurred_at) f, 
 sql "INSERT INTO event_errors (id, application_id, received_at, code, pointer, message, rules_version, session_key)
      SELECT 100000 + seq, 1 + seq % 2, '2025-01-01' + INTERVAL seq * 13 HOUR, 'wrong_type', '/data/path', 'm', 'old', 'old-1'
      FROM seq_1_to_600"
+# The queue's ids run past the events' (they are where events' ids come from).
+sql "ALTER TABLE event_queue AUTO_INCREMENT = 1000000"
 digest_events="SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', id, event_id, application_id, session_id, data, occurred_at))) FROM events"
 digest_errors="SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', id, application_id, received_at, code))) FROM event_errors"
 before_events=$(sql "$digest_events"); before_errors=$(sql "$digest_errors")
@@ -197,7 +199,7 @@ is "$(sql "$digest_events")" "$before" "the dry run changes nothing"
 keep_events=$(sql "SELECT COUNT(*) FROM events WHERE occurred_at >= '$bound'")
 keep_ids=$(sql "SELECT COUNT(*) FROM event_ids WHERE occurred_at >= '$bound'")
 keep_errors=$(sql "SELECT COUNT(*) FROM event_errors WHERE received_at >= '$ebound'")
-is "$(sql "SELECT COUNT(*) FROM sessions WHERE last_seen_at < '$bound'")" 20 "20 sessions were last seen before the bound"
+is "$(sql "SELECT COUNT(*) FROM sessions WHERE last_seen_at < '$bound' AND session_key LIKE 'gone-%'")" 20 "20 sessions were last seen before the bound"
 
 # A spooler storing events for those old sessions while retention runs:
 # they must survive, and nothing may point at a deleted session.
@@ -291,6 +293,68 @@ out=$(stack_admin erase --application no-such-app 2>&1)
 is "$?" 1 "erasing an unknown application fails"
 stack_admin erase --session >/dev/null 2>&1
 is "$?" 2 "erase without an identifier is a usage error"
+
+# --- archive and restore ---------------------------------------------------------
+first_part() { sql "SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events' ORDER BY PARTITION_ORDINAL_POSITION LIMIT 1"; }
+P=$(first_part); pstart=$(sql "SELECT STR_TO_DATE(CONCAT(SUBSTRING('$P', 2), '01'), '%Y%m%d')")
+sql "INSERT INTO event_queue (application_id, received_at, event_id, session_key, category, name, occurred_at, client_timestamp, sent_at, clock_skew_us, skew_corrected, rules_version, data)
+     SELECT 1, UTC_TIMESTAMP(6), UUID(), 'arch-x', 'page interaction', 'pageview', '$pstart' + INTERVAL seq DAY, '$pstart', '$pstart' + INTERVAL 1 HOUR, 1234, 1, 'arch', '{\"p\":\"x\"}' FROM seq_1_to_3"
+spool_once
+n_part=$(sql "SELECT COUNT(*) FROM events PARTITION ($P)")
+pdigest="SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', e.event_id, e.application_id, s.session_key, e.category, e.name, JSON_NORMALIZE(e.data), e.occurred_at, e.client_timestamp, IFNULL(e.sent_at, '-'), IFNULL(e.clock_skew_us, '-'), e.skew_corrected, e.received_at, e.rules_version)))
+  FROM events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key <> 'arch-x'"
+keep_digest=$(sql "$pdigest AND e.occurred_at < (SELECT TRIM(BOTH '\'' FROM PARTITION_DESCRIPTION) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events' AND PARTITION_NAME = '$P')")
+diag "archiving $P: $n_part events ($keep_digest without arch-x)"
+mkdir -p "$STACK_DIR/arch"; A=$STACK_DIR/arch/events-$P.ndjson.gz
+out=$(stack_admin archive "$P" --out "$A" 2>&1); rc=$?
+is "$rc" 0 "archive exits 0"
+like "$out" "archived $P: $n_part events to $A" "it says how many events went where"
+(cd "$STACK_DIR/arch" && sha256sum -c --quiet "events-$P.ndjson.gz.sha256" >/dev/null 2>&1); ok $? "the file matches its .sha256 (sha256sum -c)"
+is "$(zcat "$A" | wc -l)" "$n_part" "one line per event, gzip-compressed"
+is "$(zcat "$A" | head -1 | jq -r 'keys_unsorted | join(",")')" \
+  "id,event_id,session_id,application,category,name,data,timestamp,received_at,client_timestamp,sent_at,clock_skew_us,skew_corrected,rules_version" \
+  "each line is the read API's event, plus what a restore needs"
+is "$(zcat "$A" | jq -c 'select(.session_id == "arch-x") | [.data, .skew_corrected, .clock_skew_us]' | head -1)" '[{"p":"x"},true,1234]' \
+  "data stays an object, flags and numbers keep their types"
+is "$(sql "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events' AND PARTITION_NAME = '$P'")" 0 \
+  "the partition is gone from events"
+is "$(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME LIKE 'events_detached%'")" 0 "no detached table is left"
+is "$(sql "SELECT COUNT(*) FROM event_ids d WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = d.id)")" 0 "the archived events' event_ids are gone"
+is "$(sql "SELECT COUNT(*) FROM sessions WHERE session_key = 'arch-x'")" 0 "a session only the archive holds is gone"
+is "$(orphans)" 0 "after archive: no orphan anywhere"
+out=$(stack_admin archive "$P" --out "$STACK_DIR/arch/again.gz" 2>&1)
+is "$?" 1 "archiving a partition that is not there fails"
+stack_admin erase --session arch-x >/dev/null 2>&1; ok $? "arch-x is erased (nothing left but the archive)"
+
+cp "$A" "$STACK_DIR/arch/bad.gz"; cp "$A.sha256" "$STACK_DIR/arch/bad.gz.sha256"
+printf 'x' | dd of="$STACK_DIR/arch/bad.gz" bs=1 seek=100 conv=notrunc 2>/dev/null
+out=$(stack_admin restore "$STACK_DIR/arch/bad.gz" 2>&1)
+is "$?" 1 "restore refuses a file that does not match its checksum"
+is "$(sql "SELECT COUNT(*) FROM event_queue")" 0 "and queues nothing"
+dups=$(sql "SELECT value FROM spool_counters WHERE name = 'duplicates'")
+out=$(stack_admin restore "$A" 2>&1); rc=$?
+is "$rc" 0 "restore exits 0"
+like "$out" "$n_part lines, $((n_part - 3)) events queued, 0 skipped \(no such application\), 3 skipped \(erased session\)" \
+  "restore queues the events and skips the erased session"
+spool_once
+is "$(sql "$pdigest AND e.occurred_at < '$pstart' + INTERVAL 1 MONTH")" "$keep_digest" "the restored events are the archived ones, column for column (data as equal JSON)"
+is "$(sql "SELECT COUNT(*) FROM sessions WHERE session_key = 'arch-x'")" 0 "the erased session does not come back"
+total=$(sql "SELECT COUNT(*) FROM events")
+stack_admin restore "$A" >/dev/null 2>&1; spool_once
+is "$(sql "SELECT COUNT(*) FROM events")" "$total" "restoring again stores nothing twice"
+is "$(sql "SELECT value FROM spool_counters WHERE name = 'duplicates'")" "$((dups + n_part - 3))" "the second restore is counted as duplicates"
+is "$(orphans)" 0 "after restore: no orphan anywhere"
+
+# retention --apply with retention.archive_dir archives before it drops.
+P2=$(first_part); b2=$(part_bound events "$P2")
+n2=$(sql "SELECT COUNT(*) FROM events PARTITION ($P2)")
+days=$(sql "SELECT DATEDIFF(UTC_DATE(), '$b2')")
+mkdir -p "$STACK_DIR/arch2"
+out=$(EYE_RETENTION_EVENTS_DAYS=$days EYE_RETENTION_ERRORS_DAYS=0 EYE_RETENTION_ARCHIVE_DIR=$STACK_DIR/arch2 stack_admin retention --apply 2>&1); rc=$?
+is "$rc" 0 "retention --apply with an archive folder exits 0"
+like "$out" "archived $P2: $n2 events" "it archives the partition it drops"
+is "$(zcat "$STACK_DIR/arch2/events-$P2.ndjson.gz" | wc -l)" "$n2" "the archive holds the partition's events"
+is "$(first_part)" "$(sql "SELECT DATE_FORMAT('$b2', 'p%Y%m')")" "the partition is gone"
 
 # --- the daily timer ---------------------------------------------------------------------
 if ! command -v systemd-analyze >/dev/null; then
