@@ -192,19 +192,35 @@ static void retention_print_plan(const struct retention_plan *p, bool apply, con
 
 int admin_partitions(const struct config *cfg, int argc, char **argv)
 {
-    bool ensure = false;
+    bool ensure = false, bad = false;
+    int from_year = 0, from_month = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--ensure") == 0) {
             ensure = true;
+        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            char y[5] = {0}, m[3] = {0};
+            if (strlen(v) != 7 || v[4] != '-') {
+                bad = true;
+                continue;
+            }
+            memcpy(y, v, 4);
+            memcpy(m, v + 5, 2);
+            if (!strparse_int(y, 1000, 9998, &from_year) || !strparse_int(m, 1, 12, &from_month))
+                bad = true;
         } else {
-            FILE *out = admin_wants_help(argc, argv) ? stdout : stderr;
-            fprintf(out,
-                    "usage: eye-admin partitions [--ensure]\n\n"
-                    "Lists the monthly partitions of events and event_errors (estimated rows,\n"
-                    "size). --ensure first creates the months up to\n"
-                    "retention.partitions_ahead_months ahead (eye-spool does it hourly).\n");
-            return out == stdout ? ADMIN_OK : ADMIN_USAGE;
+            bad = true;
         }
+    }
+    if (bad || admin_wants_help(argc, argv) || (from_year != 0 && !ensure)) {
+        FILE *out = admin_wants_help(argc, argv) ? stdout : stderr;
+        fprintf(out, "usage: eye-admin partitions [--ensure [--from YYYY-MM]]\n\n"
+                     "Lists the monthly partitions of events and event_errors (estimated rows,\n"
+                     "size). --ensure first creates the months up to\n"
+                     "retention.partitions_ahead_months ahead (eye-spool does it hourly);\n"
+                     "--from also gives every month from YYYY-MM on a partition of its own, by\n"
+                     "splitting the oldest one (before a backfill of old events).\n");
+        return out == stdout ? ADMIN_OK : ADMIN_USAGE;
     }
     MYSQL *conn = db_connect(cfg, &cfg->accounts.admin);
     if (conn == NULL)
@@ -213,6 +229,12 @@ int admin_partitions(const struct config *cfg, int argc, char **argv)
     if (ensure && !partition_ensure_all(conn, (int)cfg->retention.partitions_ahead_months,
                                         time(NULL), 10, &added))
         rc = ADMIN_FAIL;
+    for (int t = 0; rc == ADMIN_OK && from_year != 0 && t < PARTITION_NTABLES; t++) {
+        int more = 0;
+        if (!partition_ensure_from(conn, partition_tables[t], from_year, from_month, 10, &more))
+            rc = ADMIN_FAIL;
+        added += more;
+    }
     printf("%-13s %-9s %-10s %12s %10s\n", "table", "partition", "before", "rows (est.)", "MiB");
     for (int t = 0; t < PARTITION_NTABLES; t++) {
         struct partition_info *parts = NULL;

@@ -205,6 +205,69 @@ done:
     return ok;
 }
 
+bool partition_ensure_from(MYSQL *conn, const char *table, int from_year, int from_month,
+                           int lock_wait_s, int *added)
+{
+    *added = 0;
+    struct partition_info *list = NULL;
+    size_t n = 0;
+    char *sql = NULL;
+    bool ok = false;
+
+    int held = partition_lock(conn, lock_wait_s);
+    if (held <= 0) {
+        if (held == 0)
+            log_error("partitions of %s: another process holds eye_partitions", table);
+        return false;
+    }
+    if (!partition_list(conn, table, &list, &n))
+        goto done;
+    if (n < 2 || list[0].future) {
+        log_error("%s is not partitioned by month (migration 009)", table);
+        goto done;
+    }
+    /* The oldest partition's own month is the one before its bound. */
+    long first = (long)list[0].year * 12 + (list[0].month - 1) - 1;
+    long from = (long)from_year * 12 + (from_month - 1);
+    if (from >= first) {
+        ok = true;
+        goto done;
+    }
+    size_t cap = 256 + (size_t)(first - from + 1) * 96;
+    sql = malloc(cap);
+    if (sql == NULL) {
+        log_error("partitions of %s: out of memory", table);
+        goto done;
+    }
+    int len = snprintf(sql, cap,
+                       "SET STATEMENT lock_wait_timeout = %d FOR ALTER TABLE %s "
+                       "REORGANIZE PARTITION %s INTO (",
+                       lock_wait_s, table, list[0].name);
+    for (long k = from; k < first; k++) {
+        int py = (int)(k / 12), pm = (int)(k % 12) + 1;
+        int ny = (int)((k + 1) / 12), nm = (int)((k + 1) % 12) + 1;
+        len += snprintf(sql + len, cap - (size_t)len,
+                        "PARTITION p%04d%02d VALUES LESS THAN ('%04d-%02d-01'), ", py, pm, ny, nm);
+    }
+    snprintf(sql + len, cap - (size_t)len, "PARTITION %s VALUES LESS THAN ('%04d-%02d-01'))",
+             list[0].name, list[0].year, list[0].month);
+    if (mysql_query(conn, sql) != 0) {
+        log_error("split %s of %s: %s (error %u)", list[0].name, table, mysql_error(conn),
+                  mysql_errno(conn));
+        goto done;
+    }
+    *added = (int)(first - from);
+    log_info("partitions of %s: %d month(s) added, from %04d-%02d", table, *added, from_year,
+             from_month);
+    ok = true;
+
+done:
+    partition_unlock(conn);
+    free(sql);
+    free(list);
+    return ok;
+}
+
 bool partition_ensure_all(MYSQL *conn, int months_ahead, time_t now, int lock_wait_s, int *added)
 {
     bool ok = true;

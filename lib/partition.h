@@ -47,6 +47,16 @@ bool partition_list(MYSQL *conn, const char *table, struct partition_info **out,
 bool partition_ensure(MYSQL *conn, const char *table, int months_ahead, time_t now, int lock_wait_s,
                       int *added);
 
+/* Makes sure table has a partition of its own for every month from
+ * from_year-from_month on, by splitting the oldest partition (which holds
+ * everything before its bound): for backfills and bulk loads of old data,
+ * before the load. Splitting copies the oldest partition's rows, so run it
+ * while that partition is small. Same lock and wait as partition_ensure;
+ * *added receives the number of partitions created. Returns false (logged)
+ * on failure. */
+bool partition_ensure_from(MYSQL *conn, const char *table, int from_year, int from_month,
+                           int lock_wait_s, int *added);
+
 /* Drops one partition by name (never p_future). Returns false (logged) on
  * failure. */
 bool partition_drop(MYSQL *conn, const char *table, const char *name);

@@ -155,6 +155,20 @@ like "$(cat "$STACK_DIR/spool.log")" "partitions of events: [0-9]+ month\(s\) ad
 stack_admin partitions >"$STACK_DIR/partitions.out" 2>&1; ok $? "eye-admin partitions runs"
 like "$(cat "$STACK_DIR/partitions.out")" "events +$farp " "eye-admin partitions lists the months"
 
+# Months before the oldest one, for a backfill: the oldest partition is split.
+from=$(sql "SELECT DATE_FORMAT(STR_TO_DATE(CONCAT('$oldest_month', '01'), '%Y%m%d') - INTERVAL 2 MONTH, '%Y-%m')")
+nparts=$(sql "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events'")
+first_errors=$(sql "SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'event_errors' ORDER BY PARTITION_ORDINAL_POSITION LIMIT 1")
+count_before=$(sql "SELECT COUNT(*) FROM events")
+stack_admin partitions --ensure --from "$from" >/dev/null 2>&1; ok $? "partitions --ensure --from $from runs"
+is "$(sql "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events'")" "$((nparts + 2))" \
+  "events has two months more"
+is "$(sql "SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'event_errors' ORDER BY PARTITION_ORDINAL_POSITION LIMIT 1") $first_errors" \
+  "p${from/-/} p${from/-/}" "event_errors already began with that month: unchanged"
+is "$(sql "SELECT COUNT(*) FROM events PARTITION (p${from/-/}) WHERE occurred_at = '1999-01-01'") $(sql "SELECT COUNT(*) FROM events")" "1 $count_before" \
+  "the new oldest partition holds what came before it; no row is lost"
+stack_admin partitions --from "$from" >/dev/null 2>&1; is $? 2 "--from without --ensure is a usage error"
+
 # --- integrity without foreign keys ----------------------------------------------
 sql "INSERT INTO event_queue (application_id, received_at, event_id, session_key, category, name, occurred_at, client_timestamp, rules_version, data)
      VALUES (999, UTC_TIMESTAMP(6), UUID(), 'ghost', 'page interaction', 'pageview', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 'ghost', '{}')"
