@@ -222,7 +222,12 @@ int admin_partitions(const struct config *cfg, int argc, char **argv)
                      "splitting the oldest one (before a backfill of old events).\n");
         return out == stdout ? ADMIN_OK : ADMIN_USAGE;
     }
-    MYSQL *conn = db_connect(cfg, &cfg->accounts.admin);
+    /* Splitting the oldest partition copies its rows: the server may be
+     * silent for longer than the usual read timeout. */
+    struct config long_cfg = *cfg; /* shallow: strings stay cfg's */
+    if (from_year != 0)
+        long_cfg.database.read_timeout = long_cfg.database.write_timeout = 24 * 3600;
+    MYSQL *conn = db_connect(&long_cfg, &cfg->accounts.admin);
     if (conn == NULL)
         return ADMIN_FAIL;
     int rc = ADMIN_OK, added = 0;
