@@ -29,7 +29,8 @@
 
 struct account_grant {
     const char *privileges;
-    const char *object; /* a table of the database, or "*" for all of it */
+    const char *object; /* a table of the database, "*" for all of it, or
+                         * "PROCEDURE name" for a stored procedure */
 };
 
 struct account_grants {
@@ -46,10 +47,11 @@ static const struct account_grants account_table[] = {
     {"spool",
      {{"SELECT, UPDATE, DELETE", "event_queue"},
       {"SELECT, INSERT, UPDATE, DELETE", "sessions"},
-      /* ALTER: creating the months ahead (lib/partition.c); dropping a
-       * partition needs DROP, which the spool does not have. */
-      {"SELECT, INSERT, ALTER", "events"},
-      {"SELECT, INSERT, ALTER", "event_errors"},
+      {"SELECT, INSERT", "events"},
+      {"SELECT, INSERT", "event_errors"},
+      /* The months ahead (lib/partition.c), with its definer's rights:
+       * the spool itself may not alter the tables. */
+      {"EXECUTE", "PROCEDURE eye_partitions_ahead"},
       /* UPDATE: the no-op ON DUPLICATE KEY UPDATE that skips duplicates. */
       {"SELECT, INSERT, UPDATE", "event_ids"},
       {"SELECT", "applications"},
@@ -176,9 +178,14 @@ int admin_accounts(const struct config *cfg, int argc, char **argv)
         printf("CREATE USER IF NOT EXISTS '%s'@'%s';\n", acct->user, host);
         printf("ALTER USER '%s'@'%s' IDENTIFIED BY '%s';\n", acct->user, host, password);
         free(password);
-        for (const struct account_grant *g = account_table[a].grants; g->privileges; g++)
-            printf("GRANT %s ON `%s`.%s TO '%s'@'%s';\n", g->privileges, cfg->database.name,
-                   g->object, acct->user, host);
+        for (const struct account_grant *g = account_table[a].grants; g->privileges; g++) {
+            if (strncmp(g->object, "PROCEDURE ", 10) == 0)
+                printf("GRANT %s ON PROCEDURE `%s`.%s TO '%s'@'%s';\n", g->privileges,
+                       cfg->database.name, g->object + 10, acct->user, host);
+            else
+                printf("GRANT %s ON `%s`.%s TO '%s'@'%s';\n", g->privileges, cfg->database.name,
+                       g->object, acct->user, host);
+        }
         if (admin_only)
             break;
     }

@@ -231,8 +231,8 @@ int admin_partitions(const struct config *cfg, int argc, char **argv)
     if (conn == NULL)
         return ADMIN_FAIL;
     int rc = ADMIN_OK, added = 0;
-    if (ensure && !partition_ensure_all(conn, (int)cfg->retention.partitions_ahead_months,
-                                        time(NULL), 10, &added))
+    if (ensure && !partition_ensure_all(conn, (int)cfg->retention.partitions_ahead_months, 10,
+                                        &added))
         rc = ADMIN_FAIL;
     for (int t = 0; rc == ADMIN_OK && from_year != 0 && t < PARTITION_NTABLES; t++) {
         int more = 0;
@@ -381,8 +381,7 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
 
     if (apply) {
         int added = 0;
-        if (!partition_ensure_all(conn, (int)cfg->retention.partitions_ahead_months, now, 10,
-                                  &added))
+        if (!partition_ensure_all(conn, (int)cfg->retention.partitions_ahead_months, 10, &added))
             goto done;
         printf("partitions ahead: %d created\n", added);
     }

@@ -5,12 +5,16 @@
  * parameters): table names come only from partition_tables, and partition
  * names and bounds are generated from numbers, never from data.
  *
- * Splitting p_future is `ALTER TABLE t REORGANIZE PARTITION p_future INTO
- * (...)`: it rewrites only p_future, which is empty (or nearly) when this
- * runs on time, so it takes milliseconds. Like any ALTER it needs the
- * table's exclusive metadata lock, and while it waits for that, new
- * statements on the table queue behind it; SET STATEMENT lock_wait_timeout
+ * The months ahead are made by the stored procedure eye_partitions_ahead
+ * (migrations/009_partitions.sql), SQL SECURITY DEFINER, so that eye-spool
+ * needs only EXECUTE on it, not ALTER on the tables: it splits p_future
+ * (`REORGANIZE PARTITION p_future INTO (...)`), which rewrites only
+ * p_future, empty (or nearly) when this runs on time: milliseconds. Like
+ * any ALTER it needs the table's exclusive metadata lock, and while it waits
+ * for that, new statements on the table queue behind it; lock_wait_timeout
  * bounds that wait, and a timed-out split is simply tried again later.
+ * Splitting the oldest partition (partition_ensure_from) is an operator's
+ * act and runs here, as the admin account.
  */
 #include "autoconfig.h"
 
@@ -126,85 +130,6 @@ static void partition_unlock(MYSQL *conn)
         log_warn("release_lock eye_partitions: %s", mysql_error(conn));
 }
 
-bool partition_ensure(MYSQL *conn, const char *table, int months_ahead, time_t now, int lock_wait_s,
-                      int *added)
-{
-    *added = 0;
-    struct partition_info *list = NULL;
-    size_t n = 0;
-    char *sql = NULL;
-    bool ok = false;
-
-    int held = partition_lock(conn, lock_wait_s);
-    if (held < 0)
-        return false;
-    if (held == 0) {
-        log_info("partitions of %s: another process is creating them", table);
-        return true;
-    }
-    /* Read under the lock: another process may just have split p_future. */
-    if (!partition_list(conn, table, &list, &n))
-        goto done;
-    if (n == 0 || !list[n - 1].future) {
-        log_error("%s is not partitioned by month with a p_future partition (migration 009)",
-                  table);
-        goto done;
-    }
-    /* The last bound before p_future: the first month it does not hold. */
-    int y = 0, m = 0;
-    if (n >= 2) {
-        y = list[n - 2].year;
-        m = list[n - 2].month;
-    } else {
-        struct tm t;
-        gmtime_r(&now, &t);
-        y = t.tm_year + 1900;
-        m = t.tm_mon + 1;
-    }
-    struct tm t;
-    gmtime_r(&now, &t);
-    /* Partitions must reach the end of month (now + months_ahead): their
-     * last upper bound is the first day of the month after it. */
-    long want = (long)(t.tm_year + 1900) * 12 + t.tm_mon + months_ahead + 1;
-    long have = (long)y * 12 + (m - 1);
-    if (have >= want) {
-        ok = true;
-        goto done;
-    }
-    size_t cap = 256 + (size_t)(want - have) * 96;
-    sql = malloc(cap);
-    if (sql == NULL) {
-        log_error("partitions of %s: out of memory", table);
-        goto done;
-    }
-    int len = snprintf(sql, cap,
-                       "SET STATEMENT lock_wait_timeout = %d FOR ALTER TABLE %s "
-                       "REORGANIZE PARTITION p_future INTO (",
-                       lock_wait_s, table);
-    for (long k = have; k < want; k++) {
-        int py = (int)(k / 12), pm = (int)(k % 12) + 1;
-        int ny = (int)((k + 1) / 12), nm = (int)((k + 1) % 12) + 1;
-        len += snprintf(sql + len, cap - (size_t)len,
-                        "PARTITION p%04d%02d VALUES LESS THAN ('%04d-%02d-01'), ", py, pm, ny, nm);
-    }
-    snprintf(sql + len, cap - (size_t)len, "PARTITION p_future VALUES LESS THAN (MAXVALUE))");
-    if (mysql_query(conn, sql) != 0) {
-        log_error("split p_future of %s: %s (error %u)", table, mysql_error(conn),
-                  mysql_errno(conn));
-        goto done;
-    }
-    *added = (int)(want - have);
-    log_info("partitions of %s: %d month(s) added, ready up to %04ld-%02ld", table, *added,
-             (want - 1) / 12, (want - 1) % 12 + 1);
-    ok = true;
-
-done:
-    partition_unlock(conn);
-    free(sql);
-    free(list);
-    return ok;
-}
-
 bool partition_ensure_from(MYSQL *conn, const char *table, int from_year, int from_month,
                            int lock_wait_s, int *added)
 {
@@ -268,17 +193,43 @@ done:
     return ok;
 }
 
-bool partition_ensure_all(MYSQL *conn, int months_ahead, time_t now, int lock_wait_s, int *added)
+bool partition_ensure_all(MYSQL *conn, int months_ahead, int lock_wait_s, int *added)
 {
-    bool ok = true;
+    char sql[128];
     *added = 0;
-    for (int i = 0; i < PARTITION_NTABLES; i++) {
-        int a = 0;
-        if (!partition_ensure(conn, partition_tables[i], months_ahead, now, lock_wait_s, &a))
-            ok = false;
-        *added += a;
+    snprintf(sql, sizeof(sql), "CALL eye_partitions_ahead(%d, %d, @eye_partitions_added)",
+             months_ahead, lock_wait_s);
+    if (mysql_query(conn, sql) != 0) {
+        log_error("eye_partitions_ahead: %s (error %u)", mysql_error(conn), mysql_errno(conn));
+        return false;
     }
-    return ok;
+    /* A CALL answers with a status result (and a result set per SELECT in
+     * the procedure): drain them all. */
+    int next;
+    do {
+        MYSQL_RES *res = mysql_store_result(conn);
+        if (res != NULL)
+            mysql_free_result(res);
+    } while ((next = mysql_next_result(conn)) == 0);
+    if (next > 0) {
+        log_error("eye_partitions_ahead: %s (error %u)", mysql_error(conn), mysql_errno(conn));
+        return false;
+    }
+    if (mysql_query(conn, "SELECT @eye_partitions_added") != 0) {
+        log_error("eye_partitions_ahead: %s", mysql_error(conn));
+        return false;
+    }
+    MYSQL_RES *res = mysql_store_result(conn);
+    MYSQL_ROW row = res != NULL ? mysql_fetch_row(res) : NULL;
+    if (row != NULL && row[0] != NULL && !strparse_int(row[0], 0, 1000000, added))
+        *added = 0;
+    if (res != NULL)
+        mysql_free_result(res);
+    if (*added > 0)
+        log_info("partitions: %d month(s) added ahead to events and event_errors "
+                 "(%d months ready after the current one)",
+                 *added, months_ahead);
+    return true;
 }
 
 bool partition_drop(MYSQL *conn, const char *table, const char *name)

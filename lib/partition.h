@@ -5,8 +5,8 @@
  * Partition pYYYYMM holds the month YYYY-MM; the oldest one also holds
  * everything before it; p_future (VALUES LESS THAN MAXVALUE) holds whatever
  * comes after the last month, so no row is ever refused for want of a
- * partition. partition_ensure splits p_future to keep months ready ahead;
- * eye-spool calls it (hourly) and so does `eye-admin partitions`.
+ * partition. partition_ensure_all splits p_future to keep months ready
+ * ahead; eye-spool calls it (hourly) and so does `eye-admin partitions`.
  */
 #ifndef EYE_PARTITION_H
 #define EYE_PARTITION_H
@@ -36,17 +36,6 @@ struct partition_info {
  * database error. */
 bool partition_list(MYSQL *conn, const char *table, struct partition_info **out, size_t *count);
 
-/* Makes sure table has a partition for every month up to and including
- * the month `months_ahead` after the month of `now` (UTC), by splitting
- * p_future; rows already in p_future move to their month. Holds the named
- * lock eye_partitions meanwhile, so concurrent callers do it once, and
- * waits at most lock_wait_s for the table's metadata lock (a busy table
- * is left for the next call rather than stalling writers behind the
- * ALTER). *added receives the number of partitions created. Returns false
- * (logged) on failure; the table is then unchanged. */
-bool partition_ensure(MYSQL *conn, const char *table, int months_ahead, time_t now, int lock_wait_s,
-                      int *added);
-
 /* Makes sure table has a partition of its own for every month from
  * from_year-from_month on, by splitting the oldest partition (which holds
  * everything before its bound): for backfills and bulk loads of old data,
@@ -61,8 +50,16 @@ bool partition_ensure_from(MYSQL *conn, const char *table, int from_year, int fr
  * failure. */
 bool partition_drop(MYSQL *conn, const char *table, const char *name);
 
-/* Runs partition_ensure on every partitioned table; returns false when
- * any failed (each logged). *added receives the total created. */
-bool partition_ensure_all(MYSQL *conn, int months_ahead, time_t now, int lock_wait_s, int *added);
+/* Makes sure events and event_errors have a partition for every month up
+ * to and including the month `months_ahead` after the current one (UTC),
+ * by splitting p_future (rows already in it move to their month), through
+ * the procedure eye_partitions_ahead (migration 009), which the caller's
+ * account needs EXECUTE on. Concurrent callers split once (named lock
+ * eye_partitions); the tables' metadata locks are waited for at most
+ * lock_wait_s, so a busy table is left for the next call rather than
+ * stalling writers behind the ALTER. *added receives the number of
+ * partitions created. Returns false (logged) on failure; the tables are
+ * then as they were (one split is one statement). */
+bool partition_ensure_all(MYSQL *conn, int months_ahead, int lock_wait_s, int *added);
 
 #endif

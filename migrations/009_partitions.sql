@@ -5,6 +5,8 @@
 -- stop eye-spool first (eye.fcgi keeps queueing; nothing is lost), run
 -- `eye-admin migrate`, `eye-admin accounts | mariadb` (new grants), start
 -- the new eye-spool. Every statement can be re-run after a failure.
+-- Months ahead are added later by eye_partitions_ahead (below), which
+-- eye-spool calls hourly.
 --
 -- Why monthly (bench/partitions.sh measures both): a query without a time
 -- bound (a session's timeline) probes every partition's index, and a year
@@ -91,6 +93,66 @@ END;
 CALL eye_partition_009('events', 'occurred_at', 'id, occurred_at');
 CALL eye_partition_009('event_errors', 'received_at', 'id, received_at');
 DROP PROCEDURE eye_partition_009;
+
+-- eye_partitions_ahead(months_ahead, wait_s, added): makes sure events and
+-- event_errors have a partition for every month up to months_ahead months
+-- after the current one (UTC), by splitting p_future (milliseconds while it
+-- is empty; rows already in it move to their month). Called by eye-spool
+-- (hourly) and eye-admin (partitions --ensure, retention --apply) through
+-- lib/partition.c. SQL SECURITY DEFINER: eye-spool may run it (EXECUTE)
+-- without holding ALTER on the tables itself. The named lock eye_partitions
+-- keeps concurrent callers to one split (a caller that does not get it
+-- within wait_s seconds adds nothing: another is at it); the tables'
+-- metadata locks are waited for at most wait_s seconds (writers queue behind
+-- a waiting ALTER), and a split that times out is an error the caller
+-- retries later. added receives the number of partitions created.
+DROP PROCEDURE IF EXISTS eye_partitions_ahead;
+CREATE PROCEDURE eye_partitions_ahead(IN months_ahead INT, IN wait_s INT, OUT added INT)
+SQL SECURITY DEFINER
+BEGIN
+  DECLARE k INT DEFAULT 0;
+  DECLARE tbl VARCHAR(64);
+  DECLARE last_bound DATE;
+  DECLARE want DATE;
+  DECLARE m DATE;
+  DECLARE parts TEXT;
+  DECLARE old_wait BIGINT DEFAULT @@SESSION.lock_wait_timeout;
+  DECLARE EXIT HANDLER FOR SQLEXCEPTION
+  BEGIN
+    SET SESSION lock_wait_timeout = old_wait;
+    DO RELEASE_LOCK('eye_partitions');
+    RESIGNAL;
+  END;
+  SET added = 0;
+  IF GET_LOCK('eye_partitions', wait_s) = 1 THEN
+    SET SESSION lock_wait_timeout = wait_s;
+    SET want = DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-01') + INTERVAL (months_ahead + 1) MONTH;
+    WHILE k < 2 DO
+      SET tbl = ELT(k + 1, 'events', 'event_errors');
+      SELECT MAX(CAST(TRIM(BOTH '''' FROM PARTITION_DESCRIPTION) AS DATE)) INTO last_bound
+        FROM information_schema.PARTITIONS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = tbl AND PARTITION_DESCRIPTION <> 'MAXVALUE';
+      IF last_bound IS NOT NULL AND last_bound < want THEN
+        SET parts = '';
+        SET m = last_bound;
+        WHILE m < want DO
+          SET parts = CONCAT(parts, 'PARTITION p', DATE_FORMAT(m, '%Y%m'),
+                             ' VALUES LESS THAN (''', m + INTERVAL 1 MONTH, '''), ');
+          SET m = m + INTERVAL 1 MONTH;
+          SET added = added + 1;
+        END WHILE;
+        SET @eye_q = CONCAT('ALTER TABLE ', tbl, ' REORGANIZE PARTITION p_future INTO (', parts,
+                            'PARTITION p_future VALUES LESS THAN (MAXVALUE))');
+        PREPARE st FROM @eye_q;
+        EXECUTE st;
+        DEALLOCATE PREPARE st;
+      END IF;
+      SET k = k + 1;
+    END WHILE;
+    SET SESSION lock_wait_timeout = old_wait;
+    DO RELEASE_LOCK('eye_partitions');
+  END IF;
+END;
 
 -- What erasure removed: when, what was asked (a session or an
 -- application), the subject only as a keyed hash (HMAC-SHA256 with the key

@@ -46,9 +46,9 @@ static void spool_partitions(struct spool *s)
 {
     int added = 0;
     if (!partition_ensure_all(s->conn, (int)s->cfg->retention.partitions_ahead_months,
-                              time(NULL), SPOOL_PARTITION_LOCK_WAIT_S, &added))
+                              SPOOL_PARTITION_LOCK_WAIT_S, &added))
         log_warn("partitions ahead not created now; will try again in an hour (does the spool "
-                 "account have ALTER on events and event_errors? `eye-admin accounts`)");
+                 "account have EXECUTE on eye_partitions_ahead? `eye-admin accounts`)");
     mysql_commit(s->conn);
 }
 

@@ -151,7 +151,10 @@ is "$(sql "SELECT COUNT(*) FROM events PARTITION ($farp) WHERE rules_version = '
   "eye-spool creates the months ahead; the row in p_future moves to its month"
 is "$(sql "SELECT COUNT(*) FROM events PARTITION (p_future)") $(sql "SELECT COUNT(*) FROM event_errors PARTITION (p_future)")" "0 0" \
   "p_future is empty again"
-like "$(cat "$STACK_DIR/spool.log")" "partitions of events: [0-9]+ month\(s\) added" "the spool logs what it created"
+like "$(cat "$STACK_DIR/spool.log")" "partitions: [0-9]+ month\(s\) added ahead" "the spool logs what it created"
+grants=$(sql "SHOW GRANTS FOR 'eye_spool'@'localhost'")
+like "$grants" "GRANT EXECUTE ON PROCEDURE \`eye\`.\`eye_partitions_ahead\`" "the spool does it through eye_partitions_ahead (EXECUTE)"
+ok $(printf '%s' "$grants" | grep -qiE "ALTER|DROP" && echo 1 || echo 0) "the spool account itself may neither ALTER nor DROP"
 stack_admin partitions >"$STACK_DIR/partitions.out" 2>&1; ok $? "eye-admin partitions runs"
 like "$(cat "$STACK_DIR/partitions.out")" "events +$farp " "eye-admin partitions lists the months"
 
