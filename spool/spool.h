@@ -22,6 +22,7 @@
 enum spool_stmt {
     SS_CLEAR,
     SS_CLAIM,
+    SS_NO_APP,
     SS_SESSIONS,
     SS_VALID,
     SS_DEDUP,
