@@ -29,12 +29,13 @@
 
 struct account_grant {
     const char *privileges;
-    const char *object; /* a table of the database, or "*" for all of it */
+    const char *object; /* a table of the database, "*" for all of it, or
+                         * "PROCEDURE name" for a stored procedure */
 };
 
 struct account_grants {
     const char *role;
-    struct account_grant grants[10]; /* ends at a NULL privileges */
+    struct account_grant grants[13]; /* ends at a NULL privileges */
 };
 
 /* Admin comes first: with --admin-only only it is printed, before the
@@ -50,8 +51,14 @@ static const struct account_grants account_table[] = {
     {"spool",
      {{"SELECT, UPDATE, DELETE", "event_queue"},
       {"SELECT, INSERT, UPDATE, DELETE", "sessions"},
-      {"SELECT, INSERT, UPDATE", "events"}, /* UPDATE: the no-op ON DUPLICATE KEY UPDATE */
+      {"SELECT, INSERT", "events"},
       {"SELECT, INSERT", "event_errors"},
+      /* The months ahead (lib/partition.c), with its definer's rights:
+       * the spool itself may not alter the tables. */
+      {"EXECUTE", "PROCEDURE eye_partitions_ahead"},
+      /* UPDATE: the no-op ON DUPLICATE KEY UPDATE that skips duplicates. */
+      {"SELECT, INSERT, UPDATE", "event_ids"},
+      {"SELECT", "applications"},
       {"SELECT, INSERT", "event_quarantine"},
       {"SELECT, UPDATE", "spool_counters"},
       {"SELECT, UPDATE", "heartbeat"},
@@ -177,9 +184,14 @@ int admin_accounts(const struct config *cfg, int argc, char **argv)
         printf("CREATE USER IF NOT EXISTS '%s'@'%s';\n", acct->user, host);
         printf("ALTER USER '%s'@'%s' IDENTIFIED BY '%s';\n", acct->user, host, password);
         free(password);
-        for (const struct account_grant *g = account_table[a].grants; g->privileges; g++)
-            printf("GRANT %s ON `%s`.%s TO '%s'@'%s';\n", g->privileges, cfg->database.name,
-                   g->object, acct->user, host);
+        for (const struct account_grant *g = account_table[a].grants; g->privileges; g++) {
+            if (strncmp(g->object, "PROCEDURE ", 10) == 0)
+                printf("GRANT %s ON PROCEDURE `%s`.%s TO '%s'@'%s';\n", g->privileges,
+                       cfg->database.name, g->object + 10, acct->user, host);
+            else
+                printf("GRANT %s ON `%s`.%s TO '%s'@'%s';\n", g->privileges, cfg->database.name,
+                       g->object, acct->user, host);
+        }
         if (admin_only)
             break;
     }

@@ -19,6 +19,11 @@ int admin_accounts(const struct config *cfg, int argc, char **argv);
 int admin_rules(const struct config *cfg, int argc, char **argv);
 int admin_stats(const struct config *cfg, int argc, char **argv);
 int admin_errors(const struct config *cfg, int argc, char **argv);
+int admin_partitions(const struct config *cfg, int argc, char **argv);
+int admin_retention(const struct config *cfg, int argc, char **argv);
+int admin_erase(const struct config *cfg, int argc, char **argv);
+int admin_archive(const struct config *cfg, int argc, char **argv);
+int admin_restore(const struct config *cfg, int argc, char **argv);
 
 /* True when argv holds -h or --help (every subcommand answers it). */
 bool admin_wants_help(int argc, char **argv);

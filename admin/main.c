@@ -30,6 +30,11 @@ static const struct admin_command admin_commands[] = {
     {"rules", admin_rules, "check a rules folder, or try events against it offline"},
     {"stats", admin_stats, "queue depth and age, recent events and errors, duplicates"},
     {"errors", admin_errors, "list recorded errors, or replay them after a rule fix"},
+    {"partitions", admin_partitions, "list the monthly partitions; --ensure creates those ahead"},
+    {"retention", admin_retention, "show what the retention removes; --apply removes it"},
+    {"erase", admin_erase, "erase every trace of one session or one application"},
+    {"archive", admin_archive, "move a month of events into a compressed NDJSON file"},
+    {"restore", admin_restore, "load an archive back (idempotent through event_id)"},
     {"config", admin_config, "show every configuration key, its value and its meaning"},
 };
 

@@ -23,6 +23,8 @@
 #include "lib/strparse.h"
 
 #define MIGRATE_MAX_FILE (4 * 1024 * 1024)
+/* How long one migration statement may run before the client gives up. */
+#define MIGRATE_READ_TIMEOUT_S (24 * 3600)
 
 struct migration {
     int version;
@@ -227,7 +229,13 @@ int admin_migrate(const struct config *cfg, int argc, char **argv)
 
     if (!migrations_list(cfg->migrations_dir, &list, &n))
         goto done;
-    conn = db_connect(cfg, &cfg->accounts.admin);
+    /* A migration may rebuild a large table (009 partitions events): the
+     * server is silent until the statement ends, so the usual read timeout
+     * (seconds, to notice a dead server) would abandon it half-way. */
+    struct config long_cfg = *cfg; /* shallow: strings stay cfg's */
+    long_cfg.database.read_timeout = MIGRATE_READ_TIMEOUT_S;
+    long_cfg.database.write_timeout = MIGRATE_READ_TIMEOUT_S;
+    conn = db_connect(&long_cfg, &cfg->accounts.admin);
     if (conn == NULL)
         goto done;
     if (!db_exec(conn, "create_schema_migrations",

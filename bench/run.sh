@@ -134,6 +134,9 @@ start_db() {
   stack_mariadb_start || die "MariaDB did not start"
   stack_write_config "$STACK_DIR/eye.yaml"
   stack_schema || die "schema set-up failed"
+  # The spool fill's events are of 2025: months of their own (migration 009
+  # starts the partitions at the current month).
+  stack_admin partitions --ensure --from 2025-01 >/dev/null || die "cannot create the 2025 partitions"
   KEY=$(stack_admin app create bench 2>/dev/null) || die "cannot create the bench application"
   APP_ID=$(sql "SELECT id FROM applications WHERE name = 'bench'")
   say "MariaDB $(sql 'SELECT VERSION()'), innodb_flush_log_at_trx_commit=$(sql 'SELECT @@innodb_flush_log_at_trx_commit')"
@@ -169,7 +172,7 @@ clear_queue() {
 # Empties the tables the spool fills, so each spool run starts alike.
 clear_stored() {
   sql "SET SESSION lock_wait_timeout = 30; SET foreign_key_checks = 0;
-       TRUNCATE TABLE events; TRUNCATE TABLE event_errors; TRUNCATE TABLE sessions;
+       TRUNCATE TABLE events; TRUNCATE TABLE event_ids; TRUNCATE TABLE event_errors; TRUNCATE TABLE sessions;
        TRUNCATE TABLE event_queue; UPDATE spool_counters SET value = 0" || die "cannot empty the tables"
 }
 
@@ -424,6 +427,23 @@ phase_spool() {
       [ "$committed" = "$QUEUE_ROWS" ] ||
         loss "spool with $n: $QUEUE_ROWS rows queued, $committed in events + event_errors + duplicates"
       rate=$(awk -v n="$QUEUE_ROWS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
+      # Bytes on disk per stored event (events and its dedup record in
+      # event_ids, data + indexes, InnoDB's figures after ANALYZE), against
+      # the event as a client sends it (its JSON, from a sample).
+      local bytes
+      bytes=$(sql "ANALYZE TABLE events, event_ids" >/dev/null;
+        sql "SELECT ROUND((SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES
+                           WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('events', 'event_ids'))
+                          / (SELECT COUNT(*) FROM events)),
+                    ROUND((SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES
+                           WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'event_ids')
+                          / (SELECT COUNT(*) FROM events)),
+                    (SELECT ROUND(AVG(LENGTH(JSON_OBJECT('session_id', s.session_key, 'category', e.category,
+                       'name', e.name, 'data', JSON_EXTRACT(e.data, '$'), 'event_id', e.event_id,
+                       'timestamp', DATE_FORMAT(e.occurred_at, '%Y-%m-%d %H:%i:%s.%f')))))
+                     FROM (SELECT * FROM events LIMIT 10000) e JOIN sessions s ON s.id = e.session_id)" | tr '\t' ' ')
+      say "  on disk: $(cut -d' ' -f1 <<<"$bytes") bytes per stored event ($(cut -d' ' -f2 <<<"$bytes") of them event_ids)," \
+        "the event's JSON as sent: $(cut -d' ' -f3 <<<"$bytes") bytes"
       # mariadbd's CPU in % of one core and µs per row; the machine's idle
       # share of all its cores.
       local cpu
@@ -433,7 +453,7 @@ phase_spool() {
           printf "%.1f %.1f %.1f", 100 * (d1 - d0) / (b - a), 1e6 * (d1 - d0) / n, 100 * idle / (busy + idle) }')
       say "  $n spooler(s): $rate rows/s; mariadbd CPU $(cut -d' ' -f1 <<<"$cpu")% of a core," \
         "$(cut -d' ' -f2 <<<"$cpu") µs per row; machine idle $(cut -d' ' -f3 <<<"$cpu")%"
-      echo "{\"rows_per_s\": $rate, \"db_cpu_pct\": ${cpu%% *}, \"db_us_per_row\": $(cut -d' ' -f2 <<<"$cpu"), \"idle_pct\": ${cpu##* }}" >>"$f"
+      echo "{\"rows_per_s\": $rate, \"db_cpu_pct\": ${cpu%% *}, \"db_us_per_row\": $(cut -d' ' -f2 <<<"$cpu"), \"idle_pct\": ${cpu##* }, \"bytes_per_event\": $(cut -d' ' -f1 <<<"$bytes"), \"json_bytes_per_event\": $(cut -d' ' -f3 <<<"$bytes")}" >>"$f"
     done
     rate=$(median "$f" rows_per_s)
     [ -z "$one" ] && [ "$n" = 1 ] && one=$rate
@@ -445,6 +465,8 @@ phase_spool() {
     row "spool x$n" "mariadbd CPU" "$(median "$f" db_cpu_pct)" "% of one core"
     row "spool x$n" "mariadbd CPU per row" "$(median "$f" db_us_per_row)" "µs"
     row "spool x$n" "machine idle" "$(median "$f" idle_pct)" "% of $(nproc) cores"
+    row "spool x$n" "bytes on disk per stored event" "$(median "$f" bytes_per_event)" "bytes" \
+      "$(ratio "$(median "$f" bytes_per_event)" "$(median "$f" json_bytes_per_event)" "of the event's JSON")" "≤ 100%"
   done
   clear_stored
 }

@@ -32,6 +32,13 @@ dist_errors_DATA = \
 nodist_systemdsystemunit_DATA = deploy/eye-spool.service deploy/eye-spool@.service
 EYE_SUBST_FILES = deploy/apache-eye.conf deploy/eye-spool.service deploy/eye-spool@.service
 
+# The daily retention run (eye-admin retention --apply) and its timer.
+nodist_systemdsystemunit_DATA += deploy/eye-retention.service deploy/eye-retention.timer
+EYE_SUBST_FILES += deploy/eye-retention.service deploy/eye-retention.timer
+EXTRA_DIST += deploy/eye-retention.service.in deploy/eye-retention.timer.in docs/retention.md
+deploy/eye-retention.service: $(srcdir)/deploy/eye-retention.service.in
+deploy/eye-retention.timer: $(srcdir)/deploy/eye-retention.timer.in
+
 EXTRA_DIST += deploy/apache-eye.conf.in deploy/eye-spool.service.in deploy/eye-spool@.service.in
 CLEANFILES += $(EYE_SUBST_FILES)
 

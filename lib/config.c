@@ -162,6 +162,23 @@ static const struct config_key config_keys[] = {
      "Failures of one queue row before it is moved to event_quarantine."},
     {"spool.summary_interval_seconds", CFG_INT, OFF(spool.summary_interval_seconds), "60", 1, 86400,
      "How often eye-spool logs a summary line at info level."},
+
+    {"retention.events_days", CFG_INT, OFF(retention.events_days), "400", 0, 36500,
+     "Events older than this many days (by occurrence time) are dropped by `eye-admin retention "
+     "--apply`, a whole month's partition at a time (0: keep forever)."},
+    {"retention.errors_days", CFG_INT, OFF(retention.errors_days), "90", 0, 36500,
+     "Errors older than this many days (by receive time) are dropped by `eye-admin retention "
+     "--apply`, by monthly partition (0: keep forever)."},
+    {"retention.quarantine_days", CFG_INT, OFF(retention.quarantine_days), "90", 0, 36500,
+     "Quarantined queue rows older than this many days are deleted by `eye-admin retention "
+     "--apply` (0: keep forever)."},
+    {"retention.partitions_ahead_months", CFG_INT, OFF(retention.partitions_ahead_months), "3", 1,
+     120,
+     "Monthly partitions of events and event_errors kept ready after the current month (eye-spool "
+     "and `eye-admin partitions` create them)."},
+    {"retention.archive_dir", CFG_PATH, OFF(retention.archive_dir), "", 0, 0,
+     "Folder where `eye-admin retention --apply` archives each events partition (gzip NDJSON and "
+     "its .sha256) before it goes. Empty: partitions are dropped without an archive."},
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

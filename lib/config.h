@@ -90,6 +90,14 @@ struct config {
         int64_t max_attempts;
         int64_t summary_interval_seconds;
     } spool;
+
+    struct {
+        int64_t events_days;
+        int64_t errors_days;
+        int64_t quarantine_days;
+        int64_t partitions_ahead_months;
+        char *archive_dir; /* empty: drop without archiving */
+    } retention;
 };
 
 /* Which file to read: the explicit path if not NULL, else $EYE_CONFIG, else

@@ -9,6 +9,7 @@ lib_libeye_a_SOURCES = \
 	lib/endpoint.c lib/endpoint.h \
 	lib/log.c lib/log.h \
 	lib/origin.c lib/origin.h \
+	lib/partition.c lib/partition.h \
 	lib/strparse.c lib/strparse.h \
 	lib/utf8.c lib/utf8.h \
 	lib/uuid4.c lib/uuid4.h

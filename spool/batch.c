@@ -13,10 +13,14 @@
  * shared sessions in one global order and do not deadlock on them (new
  * sessions start with placeholder first/last times and a zero count, and
  * are then set from the events this batch actually stored); the rare
- * deadlock elsewhere is rolled back and retried. Events are inserted with
- * ON DUPLICATE KEY UPDATE as a no-op: an event_id the same application
- * already stored (a client retry or a replay) is skipped, while every other error still fails the
- * batch (INSERT IGNORE would turn bad data into silently lost rows).
+ * deadlock elsewhere is rolled back and retried. Deduplication is the
+ * event_ids table (one row per stored event, keyed by application and
+ * event_id, unpartitioned so the key holds across every partition of
+ * events), written with ON DUPLICATE KEY UPDATE as a no-op: an event_id the
+ * same application already stored (a client retry or a replay) is skipped,
+ * while every other error still fails the batch (INSERT IGNORE would turn
+ * bad data into silently lost rows). Only rows that won their event_ids
+ * record go into events, in the same transaction, so the two never differ.
  *
  * FORCE INDEX and STRAIGHT_JOIN: on a young database the optimizer's
  * statistics say the sessions table is tiny and it picks full scans, which
@@ -50,10 +54,36 @@ static const struct {
                      "WHERE q.error_code IS NULL GROUP BY q.session_key "
                      "ORDER BY q.session_key "
                      "ON DUPLICATE KEY UPDATE event_count = sessions.event_count"},
-    /* The join order is fixed (STRAIGHT_JOIN: claim, queue, sessions by
-     * key). Left to itself the optimizer may scan the whole sessions index
-     * and join the claim to it through a join buffer: at 20,000 sessions
-     * that was ~350 ms per 1,000-row batch, 90% of the drain. */
+    [SS_VALID] = {"count_valid", "SELECT COUNT(*) FROM spool_claim c JOIN event_queue q "
+                                 "ON q.id = c.id WHERE q.error_code IS NULL"},
+    /* events and event_errors have no foreign keys (they are partitioned):
+     * a claimed row whose application does not exist must not be stored.
+     * Checked once at claim time: erasing an application deletes its queue
+     * rows before the application and waits for the rows a spooler holds,
+     * so the application cannot go while this batch holds its rows. */
+    [SS_NO_APP] = {"check_applications",
+                   "SELECT COUNT(*) FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                   "LEFT JOIN applications a ON a.id = q.application_id WHERE a.id IS NULL"},
+    /* The dedup record (migration 009): one row per stored event, keyed by
+     * (application_id, event_id) across every partition of events. The
+     * no-op update keeps a stored id's row as it is, so a row of this batch
+     * "wins" (is stored) exactly when event_ids.id is its own queue id.
+     * Inserted in key order (then arrival: the first of two retries in one
+     * batch wins), so concurrent batches lock these keys in one order. */
+    [SS_DEDUP] = {"record_event_ids",
+                  "INSERT INTO event_ids (application_id, event_id, id, occurred_at) "
+                  "SELECT q.application_id, q.event_id, q.id, q.occurred_at "
+                  "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                  "WHERE q.error_code IS NULL ORDER BY q.application_id, q.event_id, q.id "
+                  "ON DUPLICATE KEY UPDATE id = event_ids.id"},
+    /* The join order is fixed (STRAIGHT_JOIN: claim, queue, its dedup
+     * record, sessions by key). Left to itself the optimizer may scan the
+     * whole sessions index and join the claim to it through a join buffer:
+     * at 20,000 sessions that was ~350 ms per 1,000-row batch, 90% of the
+     * drain. events has no foreign keys (it is partitioned): the join with
+     * sessions keeps an event from pointing at none (check_applications did
+     * the same for applications), and spool_batch checks that every winner
+     * was stored. */
     [SS_EVENTS] = {"insert_events",
                    "INSERT INTO events (id, event_id, application_id, session_id, category, "
                    "name, data, occurred_at, client_timestamp, sent_at, clock_skew_us, "
@@ -63,30 +93,25 @@ static const struct {
                    " q.clock_skew_us, q.skew_corrected, q.received_at, q.rules_version,"
                    " q.user_agent, q.client_ip "
                    "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                   "JOIN event_ids d ON d.application_id = q.application_id "
+                   "AND d.event_id = q.event_id AND d.id = q.id "
                    "JOIN sessions s FORCE INDEX (uq_sessions_key) "
                    "ON s.session_key = q.session_key "
-                   "WHERE q.error_code IS NULL ORDER BY q.id "
-                   "ON DUPLICATE KEY UPDATE id = events.id"},
-    /* Valid rows neither stored under their id nor duplicates of a stored
-     * event_id: must be none, or the batch would lose them. */
-    /* Joins, not NOT EXISTS: MariaDB may turn NOT EXISTS into a
-     * materialised IN over all of events, which made this check grow with
-     * the table (40-300 ms per batch at 1M events). */
-    [SS_UNSTORED] = {"check_unstored",
-                     "SELECT COUNT(*) FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-                     "LEFT JOIN events e FORCE INDEX (PRIMARY) ON e.id = q.id "
-                     "LEFT JOIN events d FORCE INDEX (uq_events_app_event_id) "
-                     "ON d.application_id = q.application_id AND d.event_id = q.event_id "
-                     "WHERE q.error_code IS NULL AND e.id IS NULL AND d.id IS NULL"},
-    /* Driven from the batch's events (STRAIGHT_JOIN) so only sessions this
-     * batch already locked are touched, by primary key. */
+                   "WHERE q.error_code IS NULL ORDER BY q.id"},
+    /* From the queue rows that won their dedup record, not from events:
+     * events' primary key is (id, occurred_at) over many partitions, and a
+     * lookup by id alone would probe every one of them. Only sessions this
+     * batch already locked are touched, by their unique key. */
     [SS_COUNT_SESSIONS] =
         {"count_sessions",
-         "UPDATE (SELECT e.session_id, COUNT(*) AS n,"
-         " MIN(e.occurred_at) AS first_at, MAX(e.occurred_at) AS last_at"
-         " FROM spool_claim c JOIN events e ON e.id = c.id"
-         " GROUP BY e.session_id) x STRAIGHT_JOIN sessions s FORCE INDEX (PRIMARY)"
-         " ON s.id = x.session_id "
+         "UPDATE (SELECT q.session_key, COUNT(*) AS n,"
+         " MIN(q.occurred_at) AS first_at, MAX(q.occurred_at) AS last_at"
+         " FROM spool_claim c JOIN event_queue q ON q.id = c.id"
+         " JOIN event_ids d ON d.application_id = q.application_id"
+         " AND d.event_id = q.event_id AND d.id = q.id"
+         " WHERE q.error_code IS NULL GROUP BY q.session_key) x"
+         " STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"
+         " ON s.session_key = x.session_key "
          "SET s.event_count = s.event_count + x.n, "
          "s.first_seen_at = LEAST(s.first_seen_at, x.first_at), "
          "s.last_seen_at = GREATEST(s.last_seen_at, x.last_at)"},
@@ -271,8 +296,8 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
 {
     memset(out, 0, sizeof(*out));
     long long lim = limit;
-    uint64_t claimed = 0, inserted = 0, errors = 0, ignored = 0;
-    long long unstored = 0;
+    uint64_t claimed = 0, winners = 0, inserted = 0, errors = 0, ignored = 0;
+    long long valid = 0, no_app = 0;
 
 #define STEP(id, call)                                                                             \
     do {                                                                                           \
@@ -286,17 +311,26 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         mysql_rollback(s->conn);
         return SPOOL_OK;
     }
-    STEP(SS_SESSIONS, spool_run(s, SS_SESSIONS, NULL, &ignored));
-    STEP(SS_EVENTS, spool_run(s, SS_EVENTS, NULL, &inserted));
-    STEP(SS_UNSTORED, spool_scalar(s, SS_UNSTORED, &unstored));
-    if (unstored != 0) {
+    STEP(SS_NO_APP, spool_scalar(s, SS_NO_APP, &no_app));
+    if (no_app != 0) {
         mysql_rollback(s->conn);
-        snprintf(reason, reason_len, "%lld valid rows could not be stored (no session?)", unstored);
+        snprintf(reason, reason_len, "%lld rows of an application that does not exist", no_app);
+        log_error("batch of %llu: %s", (unsigned long long)claimed, reason);
+        return SPOOL_POISON;
+    }
+    STEP(SS_SESSIONS, spool_run(s, SS_SESSIONS, NULL, &ignored));
+    STEP(SS_VALID, spool_scalar(s, SS_VALID, &valid));
+    STEP(SS_DEDUP, spool_run(s, SS_DEDUP, NULL, &winners));
+    STEP(SS_EVENTS, spool_run(s, SS_EVENTS, NULL, &inserted));
+    if (inserted != winners) {
+        mysql_rollback(s->conn);
+        snprintf(reason, reason_len, "%llu valid rows could not be stored (no session?)",
+                 (unsigned long long)(winners - inserted));
         log_error("batch of %llu: %s", (unsigned long long)claimed, reason);
         return SPOOL_POISON;
     }
     STEP(SS_ERRORS, spool_run(s, SS_ERRORS, NULL, &errors));
-    long long duplicates = (long long)(claimed - inserted - errors);
+    long long duplicates = valid - (long long)inserted;
     STEP(SS_COUNT_SESSIONS, spool_run(s, SS_COUNT_SESSIONS, NULL, &ignored));
     /* Only a duplicate can leave a session of this batch without events;
      * rejected rows (counted first, above) never create a session. */

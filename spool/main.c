@@ -13,6 +13,11 @@
  * progress and exit 0. --once drains the queue and exits. Once a second
  * the spool also sets the heartbeat row, by which /v1/health measures the
  * replication lag of the read API's server.
+ *
+ * Partitions: at every (re)connection and then hourly, the spool makes sure
+ * events and event_errors have monthly partitions for the next
+ * retention.partitions_ahead_months months (lib/partition.c). Rows never
+ * depend on it: p_future takes whatever has no month yet.
  */
 #include "autoconfig.h"
 
@@ -27,6 +32,7 @@
 #include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/log.h"
+#include "lib/partition.h"
 #include "spool/spool.h"
 
 /* How long `--once` keeps trying to connect before it exits 1. */
@@ -34,6 +40,23 @@
 
 /* How often the heartbeat row is set (migrations/010_heartbeat.sql). */
 #define SPOOL_HEARTBEAT_MS 1000
+
+/* How often the partitions ahead are checked, and how long the split may
+ * wait for the table's metadata lock (writers queue behind it). */
+#define SPOOL_PARTITION_CHECK_MS (3600 * 1000)
+#define SPOOL_PARTITION_LOCK_WAIT_S 2
+
+/* Creates the months ahead; a failure is logged and retried at the next
+ * check (rows go to p_future meanwhile). Leaves no transaction open. */
+static void spool_partitions(struct spool *s)
+{
+    int added = 0;
+    if (!partition_ensure_all(s->conn, (int)s->cfg->retention.partitions_ahead_months,
+                              SPOOL_PARTITION_LOCK_WAIT_S, &added))
+        log_warn("partitions ahead not created now; will try again in an hour (does the spool "
+                 "account have EXECUTE on eye_partitions_ahead? `eye-admin accounts`)");
+    mysql_commit(s->conn);
+}
 
 static volatile sig_atomic_t spool_stop;
 
@@ -116,6 +139,7 @@ int main(int argc, char **argv)
     int64_t backoff = 100, idle = 10, isolate_left = 0;
     int64_t next_summary = spool_now_ms() + cfg.spool.summary_interval_seconds * 1000;
     int64_t next_beat = 0;
+    int64_t next_partition_check = 0;
     bool was_offline = false;
     bool stalled = false;
     char reason[1024];
@@ -152,6 +176,11 @@ int main(int argc, char **argv)
             was_offline = false;
             backoff = 100;
             started_ms = spool_now_ms();
+            next_partition_check = 0;
+        }
+        if (spool_now_ms() >= next_partition_check) {
+            spool_partitions(&s);
+            next_partition_check = spool_now_ms() + SPOOL_PARTITION_CHECK_MS;
         }
 
         /* Once a second, whatever the queue: /v1/health measures how far

@@ -3,8 +3,9 @@
  * One spool owns one connection (as the spool account) and its prepared
  * statements. spool_batch runs one transaction: claim up to N queue rows
  * (skipping rows other spoolers hold), make sure their sessions exist,
- * insert the valid ones into events (an event_id already stored is a
- * duplicate and is skipped), insert the flagged ones into event_errors,
+ * record the valid ones' (application, event_id) in event_ids (an id the
+ * application already stored is a duplicate and is skipped), insert the
+ * new ones into events, insert the flagged ones into event_errors,
  * update session counters from what was actually inserted (and, when there
  * were duplicates, remove sessions left without events), delete the claimed
  * rows, commit. Any number of spoolers can run this at once.
@@ -21,9 +22,11 @@
 enum spool_stmt {
     SS_CLEAR,
     SS_CLAIM,
+    SS_NO_APP,
     SS_SESSIONS,
+    SS_VALID,
+    SS_DEDUP,
     SS_EVENTS,
-    SS_UNSTORED,
     SS_COUNT_SESSIONS,
     SS_PRUNE_SESSIONS,
     SS_ERRORS,

@@ -18,6 +18,7 @@ INTEGRATION_TESTS = \
 	tests/integration/ingest.sh \
 	tests/integration/read_scope.sh \
 	tests/integration/install.sh \
+	tests/integration/retention.sh \
 	tests/integration/rules_admin.sh \
 	tests/integration/server_errors.sh \
 	tests/integration/servers.sh \

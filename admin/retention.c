@@ -1,0 +1,395 @@
+/* retention.c - `eye-admin partitions` and `eye-admin retention`.
+ *
+ * events (by occurred_at) and event_errors (by received_at) leave by whole
+ * monthly partitions: a partition goes when everything it can hold is
+ * older than the configured retention, that is when its upper bound is at
+ * or before now - retention.*_days. DROP PARTITION takes milliseconds
+ * whatever the size and leaves no fragmented table behind, where a DELETE
+ * of a month would run for hours and hold locks.
+ *
+ * What a dropped events partition leaves behind is removed in bounded
+ * batches, each its own short transaction, so ingest and the spool never
+ * wait long: the event_ids rows of those events (by ix_event_ids_time),
+ * then sessions last seen before the partition's bound that have no event
+ * left. A session is deleted only while this holds its row lock (SELECT ...
+ * FOR UPDATE) and finds no event for it: a spooler storing an event for the
+ * session holds the same lock until it commits, so an event can never end
+ * up pointing at a deleted session. event_quarantine is small and deleted
+ * in batches by quarantined_at.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin/admin.h"
+#include "admin/archive.h"
+#include "admin/retention.h"
+#include "lib/db.h"
+#include "lib/log.h"
+#include "lib/partition.h"
+#include "lib/strparse.h"
+
+/* Rows per cleanup transaction. */
+#define RETENTION_BATCH 5000
+
+/* Formats a partition's upper bound; year and month come from
+ * partition_list, which checked their ranges. */
+static void retention_format_bound(int year, int month, char out[16])
+{
+    snprintf(out, 16, "%04d-%02d-01", year % 10000, month % 100);
+}
+
+/* Runs a statement with no parameters and returns its affected rows, or
+ * -1 (logged). */
+static long long retention_exec_count(MYSQL *conn, const char *name, const char *sql)
+{
+    if (mysql_query(conn, sql) != 0) {
+        log_error("%s: %s", name, mysql_error(conn));
+        return -1;
+    }
+    MYSQL_RES *res = mysql_store_result(conn);
+    if (res != NULL)
+        mysql_free_result(res);
+    return (long long)mysql_affected_rows(conn);
+}
+
+long long retention_delete_batched(MYSQL *conn, const char *name, const char *sql)
+{
+    long long total = 0;
+    for (;;) {
+        long long n = retention_exec_count(conn, name, sql);
+        if (n < 0)
+            return -1;
+        if (mysql_commit(conn) != 0) {
+            log_error("%s: commit: %s", name, mysql_error(conn));
+            return -1;
+        }
+        total += n;
+        if (n < RETENTION_BATCH)
+            return total;
+    }
+}
+
+long long retention_prune_sessions(MYSQL *conn, const char *before)
+{
+    long long total = 0;
+    char sql[768];
+    if (!db_exec(conn, "create_session_batch",
+                 "CREATE TEMPORARY TABLE IF NOT EXISTS retention_sessions "
+                 "(id BIGINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=MEMORY"))
+        return -1;
+    /* Sessions are visited in id order past the last one examined, so a
+     * session kept (it still has events) is not examined again. */
+    unsigned long long after = 0;
+    for (;;) {
+        if (!db_exec(conn, "clear_session_batch", "DELETE FROM retention_sessions"))
+            return -1;
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO retention_sessions (id) SELECT id FROM sessions "
+                 "WHERE last_seen_at < '%s' AND id > %llu ORDER BY id LIMIT %d FOR UPDATE",
+                 before, after, RETENTION_BATCH);
+        long long locked = retention_exec_count(conn, "lock_sessions", sql);
+        if (locked < 0)
+            goto fail;
+        if (locked == 0) {
+            mysql_commit(conn);
+            return total;
+        }
+        if (mysql_query(conn, "SELECT MAX(id) FROM retention_sessions") != 0)
+            goto fail_query;
+        MYSQL_RES *res = mysql_store_result(conn);
+        MYSQL_ROW row = res != NULL ? mysql_fetch_row(res) : NULL;
+        uint64_t max_id = 0;
+        if (row == NULL || row[0] == NULL || !strparse_uint64(row[0], UINT64_MAX, &max_id)) {
+            if (res != NULL)
+                mysql_free_result(res);
+            goto fail_query;
+        }
+        mysql_free_result(res);
+        after = (unsigned long long)max_id;
+        /* Under the locks taken above, every spooler that stored an event
+         * for these sessions has committed, and no other can start. */
+        long long n = retention_exec_count(
+            conn, "delete_sessions",
+            "DELETE s FROM retention_sessions r STRAIGHT_JOIN sessions s ON s.id = r.id "
+            "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.session_id = r.id)");
+        if (n < 0)
+            goto fail;
+        if (mysql_commit(conn) != 0)
+            goto fail_query;
+        total += n;
+        if (locked < RETENTION_BATCH)
+            return total;
+    }
+
+fail_query:
+    log_error("prune sessions: %s", mysql_error(conn));
+fail:
+    mysql_rollback(conn);
+    return -1;
+}
+
+/* What one table's retention would do: the partitions entirely older than
+ * cutoff (never the newest bounded one, nor p_future). */
+struct retention_plan {
+    const char *table;
+    int64_t days;
+    struct partition_info *parts; /* owned */
+    size_t nparts;
+    size_t ndrop;        /* parts[0 .. ndrop-1] go */
+    char drop_bound[16]; /* upper bound of the last partition that goes */
+};
+
+static bool retention_plan_table(MYSQL *conn, const char *table, int64_t days, time_t now,
+                                 struct retention_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->table = table;
+    p->days = days;
+    if (!partition_list(conn, table, &p->parts, &p->nparts))
+        return false;
+    if (days == 0)
+        return true;
+    time_t cutoff = now - (time_t)days * 86400;
+    struct tm c;
+    gmtime_r(&cutoff, &c);
+    long cut = (long)(c.tm_year + 1900) * 12 + c.tm_mon; /* month index of the cutoff */
+    /* A bound is the first day of a month: bound <= cutoff when the bound's
+     * month index is at most the cutoff's (day 1 00:00 is never after it).
+     * The bounded partitions come first, p_future last; the newest bounded
+     * one always stays, so rows older than every month still have a home. */
+    size_t bounded = p->nparts;
+    if (bounded > 0 && p->parts[bounded - 1].future)
+        bounded--;
+    for (size_t i = 0; i + 1 < bounded; i++) {
+        const struct partition_info *q = &p->parts[i];
+        long bound = (long)q->year * 12 + (q->month - 1);
+        if (bound > cut)
+            break;
+        p->ndrop = i + 1;
+        retention_format_bound(q->year, q->month, p->drop_bound);
+    }
+    return true;
+}
+
+static void retention_print_plan(const struct retention_plan *p, bool apply, const char *column)
+{
+    if (p->days == 0) {
+        printf("%s: kept forever (retention.%s_days is 0)\n", p->table,
+               strcmp(p->table, "events") == 0 ? "events" : "errors");
+        return;
+    }
+    printf("%s: kept %lld days by %s; %zu of %zu partitions %s\n", p->table, (long long)p->days,
+           column, p->ndrop, p->nparts, apply ? "dropped" : "would be dropped");
+    for (size_t i = 0; i < p->ndrop; i++)
+        printf("  %s %s (before %04d-%02d-01, ~%llu rows, %.1f MiB)\n",
+               apply ? "drop" : "would drop", p->parts[i].name, p->parts[i].year, p->parts[i].month,
+               (unsigned long long)p->parts[i].rows, (double)p->parts[i].bytes / (1024.0 * 1024.0));
+}
+
+int admin_partitions(const struct config *cfg, int argc, char **argv)
+{
+    bool ensure = false, bad = false;
+    int from_year = 0, from_month = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--ensure") == 0) {
+            ensure = true;
+        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            char y[5] = {0}, m[3] = {0};
+            if (strlen(v) != 7 || v[4] != '-') {
+                bad = true;
+                continue;
+            }
+            memcpy(y, v, 4);
+            memcpy(m, v + 5, 2);
+            if (!strparse_int(y, 1000, 9998, &from_year) || !strparse_int(m, 1, 12, &from_month))
+                bad = true;
+        } else {
+            bad = true;
+        }
+    }
+    if (bad || admin_wants_help(argc, argv) || (from_year != 0 && !ensure)) {
+        FILE *out = admin_wants_help(argc, argv) ? stdout : stderr;
+        fprintf(out, "usage: eye-admin partitions [--ensure [--from YYYY-MM]]\n\n"
+                     "Lists the monthly partitions of events and event_errors (estimated rows,\n"
+                     "size). --ensure first creates the months up to\n"
+                     "retention.partitions_ahead_months ahead (eye-spool does it hourly);\n"
+                     "--from also gives every month from YYYY-MM on a partition of its own, by\n"
+                     "splitting the oldest one (before a backfill of old events).\n");
+        return out == stdout ? ADMIN_OK : ADMIN_USAGE;
+    }
+    /* Splitting the oldest partition copies its rows: the server may be
+     * silent for longer than the usual read timeout. */
+    struct config long_cfg = *cfg; /* shallow: strings stay cfg's */
+    if (from_year != 0)
+        long_cfg.database.read_timeout = long_cfg.database.write_timeout = 24 * 3600;
+    MYSQL *conn = db_connect(&long_cfg, &cfg->accounts.admin);
+    if (conn == NULL)
+        return ADMIN_FAIL;
+    int rc = ADMIN_OK, added = 0;
+    if (ensure && !partition_ensure_all(conn, (int)cfg->retention.partitions_ahead_months, 10,
+                                        &added))
+        rc = ADMIN_FAIL;
+    for (int t = 0; rc == ADMIN_OK && from_year != 0 && t < PARTITION_NTABLES; t++) {
+        int more = 0;
+        if (!partition_ensure_from(conn, partition_tables[t], from_year, from_month, 10, &more))
+            rc = ADMIN_FAIL;
+        added += more;
+    }
+    printf("%-13s %-9s %-10s %12s %10s\n", "table", "partition", "before", "rows (est.)", "MiB");
+    for (int t = 0; t < PARTITION_NTABLES; t++) {
+        struct partition_info *parts = NULL;
+        size_t n = 0;
+        if (!partition_list(conn, partition_tables[t], &parts, &n)) {
+            rc = ADMIN_FAIL;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char before[16] = "MAXVALUE";
+            if (!parts[i].future)
+                retention_format_bound(parts[i].year, parts[i].month, before);
+            printf("%-13s %-9s %-10s %12llu %10.1f\n", partition_tables[t], parts[i].name, before,
+                   (unsigned long long)parts[i].rows, (double)parts[i].bytes / (1024.0 * 1024.0));
+        }
+        free(parts);
+    }
+    if (ensure)
+        printf("%d partition(s) created\n", added);
+    mysql_close(conn);
+    return rc;
+}
+
+int admin_retention(const struct config *cfg, int argc, char **argv)
+{
+    bool apply = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--apply") == 0) {
+            apply = true;
+        } else {
+            FILE *out = admin_wants_help(argc, argv) ? stdout : stderr;
+            fprintf(out,
+                    "usage: eye-admin retention [--apply]\n\n"
+                    "Shows what the configured retention removes: monthly partitions of events\n"
+                    "older than retention.events_days (by occurrence time), of event_errors older\n"
+                    "than retention.errors_days (by receive time), quarantined rows older than\n"
+                    "retention.quarantine_days. --apply removes them, then the event_ids rows\n"
+                    "and sessions left without events, in small batches, and creates the\n"
+                    "partitions ahead. Run daily (eye-retention.timer).\n");
+            return out == stdout ? ADMIN_OK : ADMIN_USAGE;
+        }
+    }
+    MYSQL *conn = db_connect(cfg, &cfg->accounts.admin);
+    if (conn == NULL)
+        return ADMIN_FAIL;
+    int rc = ADMIN_FAIL;
+    time_t now = time(NULL);
+    struct retention_plan plans[PARTITION_NTABLES];
+    memset(plans, 0, sizeof(plans));
+    /* Short transactions, row locks only: READ COMMITTED, as the spool. */
+    if (mysql_autocommit(conn, 0) != 0 ||
+        !db_exec(conn, "set_isolation", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+        goto done;
+    const int64_t days[PARTITION_NTABLES] = {cfg->retention.events_days,
+                                             cfg->retention.errors_days};
+    for (int t = 0; t < PARTITION_NTABLES; t++) {
+        if (!retention_plan_table(conn, partition_tables[t], days[t], now, &plans[t]))
+            goto done;
+        if (plans[t].nparts == 0) {
+            fprintf(stderr, "eye-admin retention: %s is not partitioned (run eye-admin migrate)\n",
+                    partition_tables[t]);
+            goto done;
+        }
+    }
+    mysql_commit(conn);
+
+    char qcut[32] = "";
+    long long quarantine = 0;
+    if (cfg->retention.quarantine_days > 0) {
+        time_t qc = now - (time_t)cfg->retention.quarantine_days * 86400;
+        struct tm t;
+        gmtime_r(&qc, &t);
+        strftime(qcut, sizeof(qcut), "%Y-%m-%d %H:%M:%S", &t);
+    }
+
+    for (int t = 0; t < PARTITION_NTABLES; t++) {
+        if (apply) {
+            /* Oldest first: a failure leaves the oldest data gone, never a
+             * gap in the middle. */
+            for (size_t i = 0; i < plans[t].ndrop; i++) {
+                long long rows = 0;
+                bool archive = t == 0 && *cfg->retention.archive_dir != '\0';
+                if (archive ? !archive_partition(conn, plans[t].parts[i].name,
+                                                 cfg->retention.archive_dir, NULL, &rows)
+                            : !partition_drop(conn, plans[t].table, plans[t].parts[i].name))
+                    goto done;
+            }
+        }
+        retention_print_plan(&plans[t], apply, partition_columns[t]);
+    }
+
+    if (apply && plans[0].ndrop > 0) {
+        char sql[256];
+        snprintf(sql, sizeof(sql),
+                 "DELETE FROM event_ids WHERE occurred_at < '%s' ORDER BY occurred_at LIMIT %d",
+                 plans[0].drop_bound, RETENTION_BATCH);
+        long long ids = retention_delete_batched(conn, "prune_event_ids", sql);
+        if (ids < 0)
+            goto done;
+        long long sessions = retention_prune_sessions(conn, plans[0].drop_bound);
+        if (sessions < 0)
+            goto done;
+        printf("event_ids: %lld rows of dropped events deleted\n", ids);
+        printf("sessions: %lld without events left deleted\n", sessions);
+    }
+
+    if (*qcut != '\0') {
+        char sql[256];
+        if (apply) {
+            snprintf(sql, sizeof(sql),
+                     "DELETE FROM event_quarantine WHERE quarantined_at < '%s' "
+                     "ORDER BY quarantined_at LIMIT %d",
+                     qcut, RETENTION_BATCH);
+            quarantine = retention_delete_batched(conn, "prune_quarantine", sql);
+            if (quarantine < 0)
+                goto done;
+        } else {
+            snprintf(sql, sizeof(sql),
+                     "SELECT COUNT(*) FROM event_quarantine WHERE quarantined_at < '%s'", qcut);
+            if (mysql_query(conn, sql) != 0) {
+                log_error("count_quarantine: %s", mysql_error(conn));
+                goto done;
+            }
+            MYSQL_RES *res = mysql_store_result(conn);
+            MYSQL_ROW row = res != NULL ? mysql_fetch_row(res) : NULL;
+            int64_t v = 0;
+            if (row != NULL && row[0] != NULL && strparse_int64(row[0], 0, INT64_MAX, &v))
+                quarantine = (long long)v;
+            if (res != NULL)
+                mysql_free_result(res);
+            mysql_commit(conn);
+        }
+        printf("event_quarantine: kept %lld days; %lld rows %s\n",
+               (long long)cfg->retention.quarantine_days, quarantine,
+               apply ? "deleted" : "would be deleted");
+    } else {
+        printf("event_quarantine: kept forever (retention.quarantine_days is 0)\n");
+    }
+
+    if (apply) {
+        int added = 0;
+        if (!partition_ensure_all(conn, (int)cfg->retention.partitions_ahead_months, 10, &added))
+            goto done;
+        printf("partitions ahead: %d created\n", added);
+    }
+    rc = ADMIN_OK;
+
+done:
+    for (int t = 0; t < PARTITION_NTABLES; t++)
+        free(plans[t].parts);
+    mysql_close(conn);
+    return rc;
+}
