@@ -7,6 +7,8 @@ fcgi_eye_fcgi_SOURCES = \
 	fcgi/dbconn.c fcgi/dbconn.h \
 	fcgi/health.c fcgi/health.h \
 	fcgi/ingest.c fcgi/ingest.h \
+	fcgi/metrics.c fcgi/metrics.h \
+	fcgi/metrics_shm.c fcgi/metrics_shm.h \
 	fcgi/queue_watch.c fcgi/queue_watch.h \
 	fcgi/read.c fcgi/read.h \
 	fcgi/read_params.c fcgi/read_params.h \

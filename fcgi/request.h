@@ -25,6 +25,7 @@ struct request {
     int64_t received_us; /* when the request was accepted, µs since the epoch (UTC) */
     char *body;          /* the worker's body buffer; valid after request_read_body */
     size_t body_len;
+    int status;     /* the status that went out (0: none yet), for the metrics */
     bool answered;  /* the status line went out */
     bool streaming; /* ... through request_stream_begin: the body may follow */
 };

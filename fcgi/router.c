@@ -7,6 +7,8 @@
  *                        read key    the read API (read.c)
  *   GET  /v1/health      none        database state, queue depth and age, live rule-set
  *                                    version (health.c)
+ *   GET  /metrics        read key, or a network of metrics.allow_networks
+ *                                    Prometheus exposition (metrics.c)
  * Anything else is 404; a known path with another method is 405 with Allow.
  * This file only routes: every answer, refusals included, is written by
  * request.c, and every handler lives in its own module.
@@ -20,6 +22,7 @@
 
 #include "fcgi/health.h"
 #include "fcgi/ingest.h"
+#include "fcgi/metrics.h"
 #include "fcgi/read.h"
 
 static bool router_path_is(const char *path, const char *a, const char *b)
@@ -123,6 +126,15 @@ void router_dispatch(struct worker *w, struct request *r)
             health_handle(w, r);
         else
             router_not_allowed(r, "GET, HEAD");
+        return;
+    }
+    if (strcmp(r->path, "/metrics") == 0) {
+        struct auth_identity who;
+        if (!get)
+            router_not_allowed(r, "GET, HEAD");
+        else if (metrics_network_allowed(w->cfg, request_param(r, "REMOTE_ADDR")) ||
+                 router_authorize(w, r, AUTH_SCOPE_READ, &who))
+            metrics_handle(w, r);
         return;
     }
     request_reply_error(r, 404, NULL, "not_found", NULL, "no such resource");

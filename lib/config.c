@@ -120,6 +120,13 @@ static const struct config_key config_keys[] = {
      "Failures of one queue row before it is moved to event_quarantine."},
     {"spool.summary_interval_seconds", CFG_INT, OFF(spool.summary_interval_seconds), "60", 1, 86400,
      "How often eye-spool logs a summary line at info level."},
+
+    {"metrics.file", CFG_PATH, OFF(metrics.file), "", 0, 0,
+     "File every eye.fcgi process maps to share its counters (empty: eye-metrics in the "
+     "folder of the FastCGI socket)."},
+    {"metrics.allow_networks", CFG_STR, OFF(metrics.allow_networks), "", 0, 0,
+     "Addresses or CIDR networks (comma- or space-separated) that may read /metrics without "
+     "a key; empty: a read key is needed."},
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -70,6 +70,11 @@ struct config {
         int64_t max_attempts;
         int64_t summary_interval_seconds;
     } spool;
+
+    struct {
+        char *file;           /* shared counter file; empty: beside the FastCGI socket */
+        char *allow_networks; /* CIDRs that may read /metrics without a key */
+    } metrics;
 };
 
 /* Which file to read: the explicit path if not NULL, else $EYE_CONFIG, else
