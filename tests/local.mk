@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	tests/integration/foundation.sh \
 	tests/integration/ingest.sh \
 	tests/integration/install.sh \
+	tests/integration/metrics.sh \
 	tests/integration/rules_admin.sh \
 	tests/integration/server_errors.sh \
 	tests/integration/servers.sh \
@@ -38,7 +39,7 @@ TESTS += tests/include_cycles.sh
 # Unit test of fcgi/request.c's URL decoding (it includes the .c).
 check_PROGRAMS += tests/unit/test_request
 TESTS += tests/unit/test_request
-tests_unit_test_request_SOURCES = tests/unit/test_request.c
+tests_unit_test_request_SOURCES = tests/unit/test_request.c fcgi/metrics_shm.c
 tests_unit_test_request_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_request_LDADD = $(EYE_LIB_LIBS) $(JSONC_LIBS) $(FCGI_LIBS) $(CMOCKA_LIBS)
 
