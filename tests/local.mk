@@ -11,6 +11,7 @@ INTEGRATION_TESTS = \
 	tests/integration/ingest.sh \
 	tests/integration/install.sh \
 	tests/integration/metrics.sh \
+	tests/integration/prometheus.sh \
 	tests/integration/rules_admin.sh \
 	tests/integration/server_errors.sh \
 	tests/integration/servers.sh \
@@ -66,3 +67,7 @@ EXTRA_DIST += tests/integration/debian.sh debian
 TESTS += tests/integration/openapi.sh
 EXTRA_DIST += tests/integration/openapi.sh docs/openapi.yaml tests/contract
 tests/integration/openapi.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
+
+# Monitoring (issue 16): the Prometheus alert rules and their unit tests.
+TESTS += tests/alert_rules.sh
+EXTRA_DIST += tests/alert_rules.sh deploy/prometheus
