@@ -12,6 +12,7 @@ INTEGRATION_TESTS = \
 	tests/integration/install.sh \
 	tests/integration/metrics.sh \
 	tests/integration/prometheus.sh \
+	tests/integration/rollups.sh \
 	tests/integration/rules_admin.sh \
 	tests/integration/server_errors.sh \
 	tests/integration/servers.sh \
