@@ -9,6 +9,8 @@
  *                                    version (health.c)
  *   GET  /metrics        read key, or a network of metrics.allow_networks
  *                                    Prometheus exposition (metrics.c)
+ *   GET  /status, /status/...  none  the monitoring page's files (status.c)
+ *   GET  /v1/status/summary  read key   the page's figures (status.c)
  * Anything else is 404; a known path with another method is 405 with Allow.
  * This file only routes: every answer, refusals included, is written by
  * request.c, and every handler lives in its own module.
@@ -24,6 +26,7 @@
 #include "fcgi/ingest.h"
 #include "fcgi/metrics.h"
 #include "fcgi/read.h"
+#include "fcgi/status.h"
 
 static bool router_path_is(const char *path, const char *a, const char *b)
 {
@@ -135,6 +138,16 @@ void router_dispatch(struct worker *w, struct request *r)
         else if (metrics_network_allowed(w->cfg, request_param(r, "REMOTE_ADDR")) ||
                  router_authorize(w, r, AUTH_SCOPE_READ, &who))
             metrics_handle(w, r);
+        return;
+    }
+    if (status_is_asset(r->path) || strcmp(r->path, "/v1/status/summary") == 0) {
+        struct auth_identity who;
+        if (!get)
+            router_not_allowed(r, "GET, HEAD");
+        else if (status_is_asset(r->path))
+            status_asset(r);
+        else if (router_authorize(w, r, AUTH_SCOPE_READ, &who))
+            status_summary(w, r);
         return;
     }
     request_reply_error(r, 404, NULL, "not_found", NULL, "no such resource");
