@@ -16,7 +16,8 @@ INTEGRATION_TESTS = \
 	tests/integration/rules_admin.sh \
 	tests/integration/server_errors.sh \
 	tests/integration/servers.sh \
-	tests/integration/spool.sh
+	tests/integration/spool.sh \
+	tests/integration/status_page.sh
 TESTS += tests/docs.sh $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/docs.sh $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/tap.sh scripts/stack.sh \
 	tests/integration/data
@@ -71,4 +72,4 @@ tests/integration/openapi.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
 
 # Monitoring (issue 16): the Prometheus alert rules and their unit tests.
 TESTS += tests/alert_rules.sh
-EXTRA_DIST += tests/alert_rules.sh deploy/prometheus
+EXTRA_DIST += tests/alert_rules.sh deploy/prometheus tests/integration/status_page.py
