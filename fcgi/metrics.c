@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -228,6 +229,36 @@ static struct app_name *metrics_app_names(MYSQL *conn, size_t *n)
     }
     mysql_free_result(res);
     return a;
+}
+
+/* The last names read, for scrapes while the database is away: a series'
+ * labels must not change with the database's availability. */
+static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct app_name *names_cache;
+static size_t names_cached;
+
+/* Remembers a fresh list (copied), or returns a copy of the last one into
+ * *n when apps is NULL. Returns what the caller then owns (may be NULL). */
+static struct app_name *metrics_names_cache(struct app_name *apps, size_t *n)
+{
+    pthread_mutex_lock(&names_lock);
+    if (apps != NULL) {
+        struct app_name *copy = malloc((*n > 0 ? *n : 1) * sizeof(*copy));
+        if (copy != NULL) {
+            memcpy(copy, apps, *n * sizeof(*copy));
+            free(names_cache);
+            names_cache = copy;
+            names_cached = *n;
+        }
+    } else if (names_cache != NULL) {
+        apps = malloc((names_cached > 0 ? names_cached : 1) * sizeof(*apps));
+        if (apps != NULL) {
+            memcpy(apps, names_cache, names_cached * sizeof(*apps));
+            *n = names_cached;
+        }
+    }
+    pthread_mutex_unlock(&names_lock);
+    return apps;
 }
 
 /* Writes application="NAME" (or "#ID" when the name is not known). */
@@ -581,6 +612,7 @@ void metrics_handle(struct worker *w, struct request *r)
         apps = metrics_app_names(conn, &napps);
     }
     bool db_ok = apps != NULL;
+    apps = metrics_names_cache(apps, &napps);
 
     metrics_http(&b, m);
     metrics_events(&b, m, apps, napps);

@@ -155,6 +155,8 @@ static void metrics_register(struct metrics_shm *m)
 
 bool metrics_shm_open(const struct config *cfg)
 {
+    if (!cfg->metrics.enabled)
+        return false; /* every update sees shm == NULL and returns */
     const char *path = cfg->metrics.file;
     if (path == NULL || *path == '\0') {
         if (metrics_default_path(shm_file, sizeof(shm_file)))

@@ -124,15 +124,15 @@ extern const char *const metrics_unavailable_names[MU_NREASONS];
 
 /* Maps the shared file (see above) and registers this process in it.
  * Returns false (logged) when the file cannot be had; the counters then
- * live in this process only, so the program keeps serving. Call once, in
- * main, before any thread. */
+ * live in this process only, so the program keeps serving. With
+ * metrics.enabled false nothing is mapped, every update is a no-op and
+ * metrics_shm() is NULL. Call once, in main, before any thread. */
 bool metrics_shm_open(const struct config *cfg);
 
 /* Unregisters this process and unmaps (the file stays for the others). */
 void metrics_shm_close(void);
 
-/* The mapping (never NULL after metrics_shm_open, even when it failed);
- * borrowed. */
+/* The mapping (NULL only when metrics are disabled); borrowed. */
 struct metrics_shm *metrics_shm(void);
 
 /* The file's path, "" when the counters are private to this process. */

@@ -131,7 +131,7 @@ void router_dispatch(struct worker *w, struct request *r)
             router_not_allowed(r, "GET, HEAD");
         return;
     }
-    if (strcmp(r->path, "/metrics") == 0) {
+    if (strcmp(r->path, "/metrics") == 0 && w->cfg->metrics.enabled) {
         struct auth_identity who;
         if (!get)
             router_not_allowed(r, "GET, HEAD");

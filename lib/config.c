@@ -121,6 +121,8 @@ static const struct config_key config_keys[] = {
     {"spool.summary_interval_seconds", CFG_INT, OFF(spool.summary_interval_seconds), "60", 1, 86400,
      "How often eye-spool logs a summary line at info level."},
 
+    {"metrics.enabled", CFG_BOOL, OFF(metrics.enabled), "true", 0, 0,
+     "Count requests and events for /metrics (false: nothing is counted and /metrics is 404)."},
     {"metrics.file", CFG_PATH, OFF(metrics.file), "", 0, 0,
      "File every eye.fcgi process maps to share its counters (empty: eye-metrics in the "
      "folder of the FastCGI socket)."},

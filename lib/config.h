@@ -72,6 +72,7 @@ struct config {
     } spool;
 
     struct {
+        bool enabled;         /* false: no counting, /metrics is 404 (for bench/) */
         char *file;           /* shared counter file; empty: beside the FastCGI socket */
         char *allow_networks; /* CIDRs that may read /metrics without a key */
     } metrics;

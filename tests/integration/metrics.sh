@@ -107,4 +107,19 @@ EYE_METRICS_ALLOW_NETWORKS='10.0.0.0/8' stack_lighttpd_start || bail "lighttpd d
 http GET /metrics
 is "$HTTP_STATUS" 401 "from a network not listed, a key is needed"
 
+# MariaDB away: the scrape still answers, application labels unchanged.
+m=$(scrape)
+stack_mariadb_stop
+m=$(scrape)
+is "$(value "$m" 'eye_database_up')" 0 "with MariaDB stopped, the scrape says the database is down"
+is "$(value "$m" 'eye_events_accepted_total{application="shop",category="page interaction",name="pageview"}')" $N \
+  "and keeps the application's name from the last scrape that read it"
+stack_mariadb_start || bail "MariaDB did not restart"
+
+# metrics.enabled false (bench/metrics.sh's baseline): no counting, 404.
+stack_lighttpd_stop
+EYE_METRICS_ENABLED=false stack_lighttpd_start || bail "lighttpd did not restart"
+http GET /metrics -H "Authorization: Bearer $READ"
+is "$HTTP_STATUS" 404 "with metrics.enabled false, /metrics is 404"
+
 harness_finish
