@@ -72,4 +72,4 @@ tests/integration/openapi.log: admin/eye-admin fcgi/eye.fcgi spool/eye-spool
 
 # Monitoring (issue 16): the Prometheus alert rules and their unit tests.
 TESTS += tests/alert_rules.sh
-EXTRA_DIST += tests/alert_rules.sh deploy/prometheus tests/integration/status_page.py
+EXTRA_DIST += tests/alert_rules.sh tests/integration/status_page.py bench/metrics.sh bench/metrics_count.c
