@@ -51,8 +51,8 @@ int main(int argc, char **argv)
     int64_t us = clock_mono_us() - start;
     uint64_t got = atomic_load(&metrics_shm()->http[MR_INGEST][1]);
     printf("%d threads x %ld requests: %.1f ns per request in each thread, counted %llu of %lld\n",
-           threads, iterations, 1000.0 * (double)us / (double)iterations,
-           (unsigned long long)got, (long long)threads * iterations);
+           threads, iterations, 1000.0 * (double)us / (double)iterations, (unsigned long long)got,
+           (long long)threads * iterations);
     metrics_shm_close();
     return got == (uint64_t)threads * (uint64_t)iterations ? 0 : 1;
 }

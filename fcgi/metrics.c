@@ -298,12 +298,14 @@ static void metrics_http(struct mbuf *b, struct metrics_shm *m)
         for (int i = 0; i <= METRICS_NDUR; i++) {
             cum += atomic_load_explicit(&m->http_dur[r][i], memory_order_relaxed);
             if (i < METRICS_NDUR)
-                mb_printf(b, "eye_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                mb_printf(b,
+                          "eye_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
                           metrics_route_names[r], (double)metrics_dur_bounds_us[i] / 1e6,
                           (unsigned long long)cum);
             else
-                mb_printf(b, "eye_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-                          metrics_route_names[r], (unsigned long long)cum);
+                mb_printf(
+                    b, "eye_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                    metrics_route_names[r], (unsigned long long)cum);
         }
         mb_printf(b, "eye_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
                   metrics_route_names[r],
@@ -314,10 +316,9 @@ static void metrics_http(struct mbuf *b, struct metrics_shm *m)
     mb_family(b, "eye_http_unavailable_total", "counter",
               "503 answers of eye.fcgi, by reason (the code of the answer).");
     for (int i = 0; i < MU_NREASONS; i++)
-        mb_printf(b, "eye_http_unavailable_total{reason=\"%s\"} %llu\n",
-                  metrics_unavailable_names[i],
-                  (unsigned long long)atomic_load_explicit(&m->unavailable[i],
-                                                           memory_order_relaxed));
+        mb_printf(
+            b, "eye_http_unavailable_total{reason=\"%s\"} %llu\n", metrics_unavailable_names[i],
+            (unsigned long long)atomic_load_explicit(&m->unavailable[i], memory_order_relaxed));
 }
 
 static void metrics_events(struct mbuf *b, struct metrics_shm *m, const struct app_name *apps,
@@ -352,10 +353,9 @@ static void metrics_events(struct mbuf *b, struct metrics_shm *m, const struct a
     mb_family(b, "eye_events_unlabelled_total", "counter",
               "Events counted without labels because the series table was full.");
     for (int k = 0; k < 2; k++)
-        mb_printf(b, "eye_events_unlabelled_total{outcome=\"%s\"} %llu\n",
-                  k ? "rejected" : "accepted",
-                  (unsigned long long)atomic_load_explicit(&m->events_overflow[k],
-                                                           memory_order_relaxed));
+        mb_printf(
+            b, "eye_events_unlabelled_total{outcome=\"%s\"} %llu\n", k ? "rejected" : "accepted",
+            (unsigned long long)atomic_load_explicit(&m->events_overflow[k], memory_order_relaxed));
 }
 
 static void metrics_histogram(struct mbuf *b, const char *name, const _Atomic uint64_t *buckets,
@@ -377,13 +377,12 @@ static void metrics_commit(struct mbuf *b, struct metrics_shm *m)
 {
     mb_family(b, "eye_queue_commit_rows", "histogram",
               "Queue rows per committed transaction (group commit shares one among requests).");
-    metrics_histogram(b, "eye_queue_commit_rows", m->group_rows, metrics_rows_bounds,
-                      METRICS_NROWS, 1.0, (double)atomic_load(&m->group_rows_sum));
+    metrics_histogram(b, "eye_queue_commit_rows", m->group_rows, metrics_rows_bounds, METRICS_NROWS,
+                      1.0, (double)atomic_load(&m->group_rows_sum));
     mb_family(b, "eye_queue_commit_duration_seconds", "histogram",
               "Time of one queue insert and its COMMIT.");
-    metrics_histogram(b, "eye_queue_commit_duration_seconds", m->commit_dur,
-                      metrics_dur_bounds_us, METRICS_NDUR, 1e6,
-                      (double)atomic_load(&m->commit_dur_sum_us) / 1e6);
+    metrics_histogram(b, "eye_queue_commit_duration_seconds", m->commit_dur, metrics_dur_bounds_us,
+                      METRICS_NDUR, 1e6, (double)atomic_load(&m->commit_dur_sum_us) / 1e6);
     mb_family(b, "eye_queue_commit_failures_total", "counter",
               "Queue transactions that failed (the requests in them got 503 or 500).");
     mb_printf(b, "eye_queue_commit_failures_total %llu\n",
@@ -418,7 +417,8 @@ static void metrics_queue_rules(struct mbuf *b, struct metrics_shm *m)
     rules_live_release(ref);
     mb_family(b, "eye_rules_reloads_total", "counter",
               "Rule-set reloads that succeeded (after a change of the rules folder).");
-    mb_printf(b, "eye_rules_reloads_total %llu\n", (unsigned long long)atomic_load(&m->rules_reloads));
+    mb_printf(b, "eye_rules_reloads_total %llu\n",
+              (unsigned long long)atomic_load(&m->rules_reloads));
     mb_family(b, "eye_rules_reload_failures_total", "counter",
               "Rule-set reloads refused (the folder did not load; the old set stays).");
     mb_printf(b, "eye_rules_reload_failures_total %llu\n",
@@ -491,11 +491,11 @@ static void metrics_procs(struct mbuf *b, struct metrics_shm *m)
               "Resident memory of each eye.fcgi process.");
     for (int i = 0; i < n; i++)
         mb_printf(b, "eye_process_resident_memory_bytes{pid=\"%d\"} %lld\n", p[i].pid, p[i].rss);
-    mb_family(b, "eye_process_open_fds", "gauge", "Open file descriptors of each eye.fcgi process.");
+    mb_family(b, "eye_process_open_fds", "gauge",
+              "Open file descriptors of each eye.fcgi process.");
     for (int i = 0; i < n; i++)
         mb_printf(b, "eye_process_open_fds{pid=\"%d\"} %lld\n", p[i].pid, p[i].fds);
-    mb_family(b, "eye_process_start_time_seconds", "gauge",
-              "When each eye.fcgi process started.");
+    mb_family(b, "eye_process_start_time_seconds", "gauge", "When each eye.fcgi process started.");
     for (int i = 0; i < n; i++)
         mb_printf(b, "eye_process_start_time_seconds{pid=\"%d\"} %.3f\n", p[i].pid, p[i].started);
     mb_family(b, "eye_process_requests_total", "counter",
@@ -528,8 +528,20 @@ static bool metrics_spool(struct mbuf *b, MYSQL *conn)
     MYSQL_RES *res = mysql_store_result(conn);
     if (res == NULL)
         return false;
-    enum { C_BATCHES = 1, C_ROWS, C_EVENTS, C_ERRORS, C_DUPS, C_QUAR, C_SUM, C_B0,
-           C_LAST_BATCH = C_B0 + SPOOL_NB + 1, C_LAST_SEEN, C_LIVE, C_N };
+    enum {
+        C_BATCHES = 1,
+        C_ROWS,
+        C_EVENTS,
+        C_ERRORS,
+        C_DUPS,
+        C_QUAR,
+        C_SUM,
+        C_B0,
+        C_LAST_BATCH = C_B0 + SPOOL_NB + 1,
+        C_LAST_SEEN,
+        C_LIVE,
+        C_N
+    };
     unsigned long long tot[C_N] = {0};
     size_t nlive = 0, nrows = (size_t)mysql_num_rows(res);
     struct live {

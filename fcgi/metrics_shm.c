@@ -42,25 +42,30 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
 #define METRICS_LAYOUT 1u
 #define METRICS_PROBE  64
 
-const int metrics_statuses[METRICS_NSTATUS] = {200, 202, 204, 301, 304, 400, 401,
-                                               403, 404, 405, 411, 413, 414, 415,
-                                               422, 429, 500, 502, 503, 504};
-const int64_t metrics_dur_bounds_us[METRICS_NDUR] = {
-    250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
-    2500000, 5000000, 10000000};
+const int metrics_statuses[METRICS_NSTATUS] = {200, 202, 204, 301, 304, 400, 401, 403, 404, 405,
+                                               411, 413, 414, 415, 422, 429, 500, 502, 503, 504};
+const int64_t metrics_dur_bounds_us[METRICS_NDUR] = {250,    500,     1000,    2500,    5000,
+                                                     10000,  25000,   50000,   100000,  250000,
+                                                     500000, 1000000, 2500000, 5000000, 10000000};
 const int64_t metrics_rows_bounds[METRICS_NROWS] = {1,   2,   5,    10,   20,   50,    100,
                                                     200, 500, 1000, 2000, 5000, 10000, 50000};
-const char *const metrics_route_names[MR_NROUTES] = {
-    [MR_INGEST] = "ingest",   [MR_READ_EVENTS] = "read_events", [MR_READ_TIMELINE] = "read_timeline",
-    [MR_READ_ERRORS] = "read_errors", [MR_HEALTH] = "health",   [MR_METRICS] = "metrics",
-    [MR_STATUS] = "status",   [MR_OTHER] = "other"};
-const char *const metrics_unavailable_names[MU_NREASONS] = {
-    [MU_DATABASE] = "database_unavailable", [MU_QUEUE_FULL] = "queue_full",
-    [MU_RULES] = "rules_unavailable", [MU_OUT_OF_MEMORY] = "out_of_memory", [MU_OTHER] = "other"};
+const char *const metrics_route_names[MR_NROUTES] = {[MR_INGEST] = "ingest",
+                                                     [MR_READ_EVENTS] = "read_events",
+                                                     [MR_READ_TIMELINE] = "read_timeline",
+                                                     [MR_READ_ERRORS] = "read_errors",
+                                                     [MR_HEALTH] = "health",
+                                                     [MR_METRICS] = "metrics",
+                                                     [MR_STATUS] = "status",
+                                                     [MR_OTHER] = "other"};
+const char *const metrics_unavailable_names[MU_NREASONS] = {[MU_DATABASE] = "database_unavailable",
+                                                            [MU_QUEUE_FULL] = "queue_full",
+                                                            [MU_RULES] = "rules_unavailable",
+                                                            [MU_OUT_OF_MEMORY] = "out_of_memory",
+                                                            [MU_OTHER] = "other"};
 
-static struct metrics_shm *shm;  /* the mapping, or private memory */
-static bool shm_mapped;          /* shm is the shared file */
-static char shm_file[4096];      /* its path */
+static struct metrics_shm *shm; /* the mapping, or private memory */
+static bool shm_mapped;         /* shm is the shared file */
+static char shm_file[4096];     /* its path */
 static struct metrics_proc *shm_me;
 
 /* The folder of the FastCGI listening socket on fd 0 + "/eye-metrics",
@@ -260,8 +265,7 @@ void metrics_count_commit(size_t rows, int64_t duration_us, bool ok)
     atomic_fetch_add_explicit(&shm->group_rows_sum, rows, memory_order_relaxed);
     b = metrics_bucket(metrics_dur_bounds_us, METRICS_NDUR, duration_us);
     atomic_fetch_add_explicit(&shm->commit_dur[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&shm->commit_dur_sum_us, (uint64_t)duration_us,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&shm->commit_dur_sum_us, (uint64_t)duration_us, memory_order_relaxed);
 }
 
 void metrics_count_reload(bool ok, bool reload, int64_t at_us)

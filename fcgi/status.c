@@ -54,14 +54,15 @@ void status_asset(struct request *r)
         return;
     }
     size_t n = strlen(a->path);
-    const char *type = n > 3 && strcmp(a->path + n - 3, ".js") == 0 ? "text/javascript; charset=utf-8"
+    const char *type = n > 3 && strcmp(a->path + n - 3, ".js") == 0
+                           ? "text/javascript; charset=utf-8"
                        : n > 4 && strcmp(a->path + n - 4, ".css") == 0 ? "text/css; charset=utf-8"
                                                                        : "text/html; charset=utf-8";
     /* The page talks only to this origin and runs only its own script. */
-    static const char headers[] =
-        "Content-Security-Policy: default-src 'self'; img-src 'self' data:; frame-ancestors 'none'\r\n"
-        "X-Content-Type-Options: nosniff\r\n"
-        "Referrer-Policy: no-referrer\r\n";
+    static const char headers[] = "Content-Security-Policy: default-src 'self'; img-src 'self' "
+                                  "data:; frame-ancestors 'none'\r\n"
+                                  "X-Content-Type-Options: nosniff\r\n"
+                                  "Referrer-Policy: no-referrer\r\n";
     if (request_stream_begin(r, 200, type, headers) && strcmp(r->method, "HEAD") != 0)
         request_stream_write(r, (const char *)a->bytes, a->len);
 }
@@ -198,8 +199,9 @@ static struct json_object *status_rules(void)
     rules_live_release(ref);
     struct metrics_shm *m = metrics_shm();
     if (m != NULL) {
-        json_object_object_add(o, "loaded_at",
-                               json_object_new_double((double)atomic_load(&m->rules_last_reload_us) / 1e6));
+        json_object_object_add(
+            o, "loaded_at",
+            json_object_new_double((double)atomic_load(&m->rules_last_reload_us) / 1e6));
         json_object_object_add(
             o, "failed_at",
             json_object_new_double((double)atomic_load(&m->rules_last_failed_reload_us) / 1e6));
@@ -215,7 +217,8 @@ void status_summary(struct worker *w, struct request *r)
         size_t len = strcspn(v, "&");
         win = NULL;
         for (size_t i = 0; i < sizeof(status_windows) / sizeof(status_windows[0]); i++)
-            if (strlen(status_windows[i].name) == len && strncmp(status_windows[i].name, v, len) == 0)
+            if (strlen(status_windows[i].name) == len &&
+                strncmp(status_windows[i].name, v, len) == 0)
                 win = &status_windows[i];
         if (win == NULL) {
             request_reply_error(r, 400, NULL, "invalid_parameter", "window",
@@ -235,7 +238,8 @@ void status_summary(struct worker *w, struct request *r)
     struct json_object *apps = json_object_new_array(), *spoolers = json_object_new_array();
     bool ok = true;
 
-    static const struct col series_cols[] = {{"t", COL_STR}, {"accepted", COL_INT}, {"rejected", COL_INT}};
+    static const struct col series_cols[] = {
+        {"t", COL_STR}, {"accepted", COL_INT}, {"rejected", COL_INT}};
     snprintf(sql, sizeof(sql),
              "SELECT DATE_FORMAT(minute, '%s') AS t, SUM(IF(outcome = 'accepted', n, 0)), "
              "SUM(IF(outcome <> 'accepted', n, 0)) FROM event_counts_minute "
@@ -245,11 +249,12 @@ void status_summary(struct worker *w, struct request *r)
 
     static const struct col group_cols[] = {
         {"category", COL_STR}, {"name", COL_STR}, {"code", COL_STR}, {"n", COL_INT}};
-    snprintf(sql, sizeof(sql),
-             "SELECT category, name, outcome, SUM(n) AS total FROM event_counts_minute "
-             "WHERE minute >= NOW() - INTERVAL %s AND outcome <> 'accepted' "
-             "GROUP BY category, name, outcome ORDER BY total DESC, category, name, outcome LIMIT 50",
-             win->interval);
+    snprintf(
+        sql, sizeof(sql),
+        "SELECT category, name, outcome, SUM(n) AS total FROM event_counts_minute "
+        "WHERE minute >= NOW() - INTERVAL %s AND outcome <> 'accepted' "
+        "GROUP BY category, name, outcome ORDER BY total DESC, category, name, outcome LIMIT 50",
+        win->interval);
     ok = ok && status_rows(conn, "rejections", sql, group_cols, 4, groups);
 
     static const struct col app_cols[] = {
