@@ -521,7 +521,7 @@ static bool metrics_spool(struct mbuf *b, MYSQL *conn)
         "batch_us_sum, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, "
         "COALESCE(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', last_batch_at), 0), "
         "COALESCE(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', last_seen_at), 0), "
-        "last_seen_at > NOW(6) - INTERVAL 1 HOUR "
+        "spooler <> '_retired' AND last_seen_at > NOW(6) - INTERVAL 1 HOUR "
         "FROM spool_status ORDER BY spooler LIMIT 1000";
     if (conn == NULL || mysql_query(conn, sql) != 0)
         return false;

@@ -31,6 +31,10 @@ static const int64_t status_bounds_us[STATUS_NB - 1] = {
     10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 
 enum {
+    ST_CUTOFF,
+    ST_LOCK_OLD,
+    ST_FOLD_OLD,
+    ST_DELETE_OLD,
     ST_REGISTER,
     ST_QUARANTINED,
     ST_SEEN,
@@ -46,7 +50,39 @@ static unsigned long status_name_len;
 static long long status_shard;
 static int64_t status_seen_ms;
 
+#define STATUS_SUMS                                                                                \
+    "batches, rows_moved, events, errors, duplicates, quarantined, batch_us_sum, b0, b1, b2, b3, " \
+    "b4, b5, b6, b7, b8, b9, b10"
+
 static const char *const status_fixed_sql[ST_BATCH0] = {
+    /* Rows of spoolers not seen for a day are folded into '_retired' at
+     * start, with one cutoff for the three statements, under the row locks
+     * of the first: the sums stay exactly what they were. '_retired' is
+     * never "seen", so it is never shown as a live spooler. */
+    [ST_CUTOFF] = "SELECT DATE_FORMAT(NOW(6) - INTERVAL 1 DAY, '%Y-%m-%d %H:%i:%s.%f')",
+    [ST_LOCK_OLD] = "SELECT spooler FROM spool_status WHERE spooler <> '_retired' "
+                    "AND last_seen_at < ? FOR UPDATE",
+    [ST_FOLD_OLD] =
+        "INSERT INTO spool_status (spooler, started_at, last_seen_at, " STATUS_SUMS ") "
+        "SELECT '_retired', '1970-01-01 00:00:01', '1970-01-01 00:00:01', SUM(batches), "
+        "SUM(rows_moved), SUM(events), SUM(errors), SUM(duplicates), SUM(quarantined), "
+        "SUM(batch_us_sum), SUM(b0), SUM(b1), SUM(b2), SUM(b3), SUM(b4), SUM(b5), SUM(b6), "
+        "SUM(b7), SUM(b8), SUM(b9), SUM(b10) FROM spool_status "
+        "WHERE spooler <> '_retired' AND last_seen_at < ? HAVING COUNT(*) > 0 "
+        "ON DUPLICATE KEY UPDATE batches = spool_status.batches + VALUES(batches), "
+        "rows_moved = spool_status.rows_moved + VALUES(rows_moved), "
+        "events = spool_status.events + VALUES(events), "
+        "errors = spool_status.errors + VALUES(errors), "
+        "duplicates = spool_status.duplicates + VALUES(duplicates), "
+        "quarantined = spool_status.quarantined + VALUES(quarantined), "
+        "batch_us_sum = spool_status.batch_us_sum + VALUES(batch_us_sum), "
+        "b0 = spool_status.b0 + VALUES(b0), b1 = spool_status.b1 + VALUES(b1), "
+        "b2 = spool_status.b2 + VALUES(b2), b3 = spool_status.b3 + VALUES(b3), "
+        "b4 = spool_status.b4 + VALUES(b4), b5 = spool_status.b5 + VALUES(b5), "
+        "b6 = spool_status.b6 + VALUES(b6), b7 = spool_status.b7 + VALUES(b7), "
+        "b8 = spool_status.b8 + VALUES(b8), b9 = spool_status.b9 + VALUES(b9), "
+        "b10 = spool_status.b10 + VALUES(b10)",
+    [ST_DELETE_OLD] = "DELETE FROM spool_status WHERE spooler <> '_retired' AND last_seen_at < ?",
     [ST_REGISTER] = "INSERT INTO spool_status (spooler) VALUES (?) "
                     "ON DUPLICATE KEY UPDATE started_at = NOW(6), last_seen_at = NOW(6)",
     [ST_QUARANTINED] = "INSERT INTO spool_status (spooler, quarantined) VALUES (?, 1) "
@@ -110,6 +146,46 @@ static bool status_run_shard(MYSQL_STMT *stmt)
     return mysql_stmt_bind_param(stmt, &in) == 0 && mysql_stmt_execute(stmt) == 0;
 }
 
+/* Folds the rows of spoolers gone for a day into '_retired' (in the
+ * caller's transaction). */
+static bool status_fold_retired(void)
+{
+    char cutoff[40] = "";
+    unsigned long cutoff_len = 0;
+    MYSQL_BIND out = {0}, in = {0};
+    out.buffer_type = MYSQL_TYPE_STRING;
+    out.buffer = cutoff;
+    out.buffer_length = sizeof(cutoff) - 1;
+    out.length = &cutoff_len;
+    MYSQL_STMT *c = status_stmts[ST_CUTOFF];
+    if (mysql_stmt_execute(c) != 0 || mysql_stmt_bind_result(c, &out) != 0 ||
+        mysql_stmt_store_result(c) != 0 || mysql_stmt_fetch(c) != 0) {
+        mysql_stmt_free_result(c);
+        return false;
+    }
+    mysql_stmt_free_result(c);
+    cutoff[cutoff_len < sizeof(cutoff) ? cutoff_len : sizeof(cutoff) - 1] = '\0';
+    in.buffer_type = MYSQL_TYPE_STRING;
+    in.buffer = cutoff;
+    in.buffer_length = cutoff_len;
+    in.length = &cutoff_len;
+    MYSQL_STMT *lock = status_stmts[ST_LOCK_OLD];
+    if (mysql_stmt_bind_param(lock, &in) != 0 || mysql_stmt_execute(lock) != 0 ||
+        mysql_stmt_store_result(lock) != 0)
+        return false;
+    my_ulonglong old = mysql_stmt_num_rows(lock);
+    mysql_stmt_free_result(lock);
+    if (old == 0)
+        return true;
+    for (int id = ST_FOLD_OLD; id <= ST_DELETE_OLD; id++)
+        if (mysql_stmt_bind_param(status_stmts[id], &in) != 0 ||
+            mysql_stmt_execute(status_stmts[id]) != 0)
+            return false;
+    log_info("spool_status: %llu rows of spoolers gone for a day folded into _retired",
+             (unsigned long long)old);
+    return true;
+}
+
 bool spool_status_prepare(struct spool *s)
 {
     char host[48] = "";
@@ -140,6 +216,11 @@ bool spool_status_prepare(struct spool *s)
         status_stmts[ST_BATCH0 + k] = db_prepare(s->conn, "spool_status_batch", sql);
         if (status_stmts[ST_BATCH0 + k] == NULL)
             goto fail;
+    }
+    if (!status_fold_retired()) {
+        log_error("spool_status: cannot fold old rows into _retired: %s", mysql_error(s->conn));
+        mysql_rollback(s->conn);
+        goto fail;
     }
     if (!status_run_named(status_stmts[ST_REGISTER]) || mysql_commit(s->conn) != 0) {
         log_error("spool_status: cannot register %s: %s", status_name,

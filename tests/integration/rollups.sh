@@ -89,6 +89,15 @@ is "$(sql "SELECT COUNT(*) FROM event_quarantine WHERE session_key = 'poison'")"
 is "$(sql 'SELECT SUM(quarantined) FROM spool_status')" 1 "spool_status counts the quarantined row"
 check_rollups "after a quarantine"
 
+# --- rows of spoolers gone for a day fold into _retired ---------------------
+before=$(sql 'SELECT COUNT(*) FROM spool_status')
+sql "UPDATE spool_status SET last_seen_at = NOW(6) - INTERVAL 2 DAY"
+"$SPOOL" --config "$STACK_CONFIG" --once 2>"$STACK_DIR/spool-fold.log"
+is "$(sql "SELECT GROUP_CONCAT(IF(spooler = '_retired', spooler, 'live') ORDER BY spooler = '_retired') FROM spool_status")" "live,_retired" \
+  "the $before rows of old spoolers are folded into _retired, beside the new spooler's row"
+is "$(sql "SELECT CONCAT(SUM(quarantined), '/', SUM(batches) > 0) FROM spool_status")" "1/1" "their sums are kept"
+check_rollups "after folding"
+
 # --- a replay after a rule fix -------------------------------------------
 post_events "$KEY_A" '[{"session_id": "r1", "category": "shop", "name": "checkout", "data": {"total": 3}, "timestamp": "2024-05-01T10:00:00Z"},
                       {"session_id": "r2", "category": "shop", "name": "checkout", "data": {"total": 4}, "timestamp": "2024-05-01T10:00:00Z"}]'
