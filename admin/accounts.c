@@ -35,7 +35,7 @@ struct account_grant {
 
 struct account_grants {
     const char *role;
-    struct account_grant grants[13]; /* ends at a NULL privileges */
+    struct account_grant grants[18]; /* ends at a NULL privileges */
 };
 
 /* Admin comes first: with --admin-only only it is printed, before the
@@ -62,6 +62,8 @@ static const struct account_grants account_table[] = {
       {"SELECT, INSERT", "event_quarantine"},
       {"SELECT, UPDATE", "spool_counters"},
       {"SELECT, UPDATE", "heartbeat"},
+      {"SELECT, INSERT, UPDATE, DELETE", "spool_status"},
+      {"SELECT, INSERT, UPDATE", "event_counts_minute"},
       {"CREATE TEMPORARY TABLES", "*"},
       {NULL, NULL}}},
     {"analyst",
@@ -69,6 +71,10 @@ static const struct account_grants account_table[] = {
       {"SELECT", "sessions"},
       {"SELECT", "event_errors"},
       {"SELECT", "applications"},
+      {"SELECT", "spool_status"},
+      {"SELECT", "event_counts_minute"},
+      {"SELECT", "v_event_counts_minute"},
+      {"SELECT", "v_event_counts_hour"},
       {"SELECT", "v_events"},
       {"SELECT", "v_session_timeline"},
       {"SELECT", "v_errors"},

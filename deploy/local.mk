@@ -66,3 +66,8 @@ print-install-dirs:
 	@echo "pkgdatadir='$(pkgdatadir)' mandir='$(mandir)' systemdsystemunitdir='$(systemdsystemunitdir)'"
 	@echo "prefix='$(prefix)' libdir='$(libdir)' includedir='$(includedir)'"
 .PHONY: print-install-dirs
+
+# Prometheus: a scrape example and the alert rules (issue 16).
+prometheusdir = $(pkgdatadir)/prometheus
+dist_prometheus_DATA = deploy/prometheus/prometheus.yml deploy/prometheus/eye-alerts.yml \
+	deploy/prometheus/eye-alerts.test.yml

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 
 #include "fcgi/dbconn.h"
+#include "fcgi/metrics_shm.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/log.h"
 
@@ -57,11 +59,13 @@ enum queue_result commit_alone(struct queue_batch *b, struct dbconn *db)
     if (queue_batch_count(b) == 0)
         return QUEUE_OK;
     bool stale;
+    int64_t start_us = clock_mono_us();
     enum queue_result r = commit_try(b, db, &stale);
     /* A connection that died while idle (MariaDB restarted) is noticed only
      * now; the insert did not happen, so one fresh connection may try. */
     if (r == QUEUE_UNAVAILABLE && stale)
         r = commit_try(b, db, &stale);
+    metrics_count_commit(queue_batch_count(b), clock_mono_us() - start_us, r == QUEUE_OK);
     return r;
 }
 

@@ -17,6 +17,7 @@
 
 #include "fcgi/browser.h"
 #include "fcgi/context.h"
+#include "fcgi/metrics.h"
 #include "fcgi/queue_watch.h"
 #include "fcgi/rules_live.h"
 #include "lib/log.h"
@@ -231,6 +232,7 @@ void ingest_handle(struct worker *w, struct request *r, const struct auth_identi
         request_reply_error(r, 500, NULL, "internal_error", "", "the events could not be stored");
         goto done;
     }
+    metrics_count_events(rules, body.events, w->rows, body.n, who->application_id);
     json_object_object_add(answer, "accepted", json_object_new_int64((int64_t)accepted));
     json_object_object_add(answer, "rejected", json_object_new_int64((int64_t)(body.n - accepted)));
     json_object_object_add(answer, "errors", json_object_get(errors));

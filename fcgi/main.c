@@ -28,11 +28,13 @@
 #include "fcgi/auth.h"
 #include "fcgi/context.h"
 #include "fcgi/commit.h"
+#include "fcgi/metrics.h"
 #include "fcgi/queue_watch.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/rules_live.h"
 #include "fcgi/worker.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
 
@@ -50,11 +52,14 @@ static void *worker_main(void *arg)
         if (rc < 0)
             break;
         struct request r;
+        int64_t start_us = clock_mono_us();
         if (request_init(&r, &w->fcgx))
             router_dispatch(w, &r);
         else
             request_reply_error(&r, 414, NULL, "uri_too_long", NULL, "the URI is too long");
+        enum metrics_route route = metrics_route_of_request(&r); /* before r's strings die */
         FCGX_Finish_r(&w->fcgx);
+        metrics_count_request(route, r.status, clock_mono_us() - start_us);
     }
     event_thread_cleanup();
     mysql_thread_end();
@@ -100,6 +105,7 @@ int main(void)
         log_error("cannot initialise the MariaDB client library");
         return 1;
     }
+    metrics_shm_open(&cfg); /* before the rules load, which it counts */
     int rc = 1;
     int nthreads = (int)cfg.ingest.threads, started = 0;
     struct worker *workers = calloc((size_t)nthreads, sizeof(*workers));
@@ -167,6 +173,7 @@ done:
     context_cleanup();
     free(workers);
     free(threads);
+    metrics_shm_close();
     mysql_library_end();
     config_free(&cfg);
     return rc;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fcgi/metrics_shm.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
@@ -172,6 +173,7 @@ static bool request_put_head(struct request *r, int status, const char *content_
         return false;
     }
     r->answered = true;
+    r->status = status;
     FCGX_PutStr(head, n, r->fcgx->out);
     return true;
 }
@@ -235,6 +237,7 @@ void request_reply_error(struct request *r, int status, const char *extra_header
         /* No memory for JSON: still answer, with a fixed text. */
         if (!r->answered) {
             r->answered = true;
+            r->status = status;
             FCGX_FPrintF(r->fcgx->out, "Status: %d %s\r\nContent-Type: text/plain\r\n\r\n%s\n",
                          status, request_status_text(status), code);
         }
@@ -253,6 +256,7 @@ void request_reply_unavailable(struct request *r, int64_t retry_after, const cha
 {
     char headers[64];
     snprintf(headers, sizeof(headers), "Retry-After: %lld\r\n", (long long)retry_after);
+    metrics_count_unavailable(code);
     request_reply_error(r, 503, headers, code, NULL, message);
 }
 

@@ -27,6 +27,7 @@ struct request {
     size_t body_len;
     char headers[512]; /* header lines every answer carries (request_add_header) */
     size_t headers_len;
+    int status;     /* the status that went out (0: none yet), for the metrics */
     bool answered;  /* the status line went out */
     bool streaming; /* ... through request_stream_begin: the body may follow */
 };

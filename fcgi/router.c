@@ -9,6 +9,10 @@
  *   OPTIONS /v1/events   none or browser key in the URL: CORS preflight (browser.c)
  *   GET  /v1/health      none        database state, queue depth and age, live rule-set
  *                                    version (health.c)
+ *   GET  /metrics        read key, or a network of metrics.allow_networks
+ *                                    Prometheus exposition (metrics.c)
+ *   GET  /status, /status/...  none  the monitoring page's files (status.c)
+ *   GET  /v1/status/summary  read key   the page's figures (status.c)
  * Anything else is 404; a known path with another method is 405 with Allow.
  * This file only routes: every answer, refusals included, is written by
  * request.c, and every handler lives in its own module.
@@ -23,8 +27,10 @@
 #include "fcgi/browser.h"
 #include "fcgi/health.h"
 #include "fcgi/ingest.h"
+#include "fcgi/metrics.h"
 #include "fcgi/ratelimit.h"
 #include "fcgi/read.h"
+#include "fcgi/status.h"
 
 static bool router_path_is(const char *path, const char *a, const char *b)
 {
@@ -95,6 +101,23 @@ static bool router_authorize(struct worker *w, struct request *r, enum auth_scop
     return browser_admit(w, r, who, in_url);
 }
 
+/* router_authorize for the whole service's figures (/metrics, the status
+ * page's summary): an all-data read key; an application-scoped one would
+ * see every application's counts there, so it is 403. */
+static bool router_authorize_service(struct worker *w, struct request *r,
+                                     struct auth_identity *who)
+{
+    if (!router_authorize(w, r, AUTH_SCOPE_READ, who))
+        return false;
+    if (who->app_only) {
+        request_reply_error(r, 403, NULL, "wrong_scope", NULL,
+                            "an application-scoped read key cannot read the whole service's "
+                            "figures");
+        return false;
+    }
+    return true;
+}
+
 /* Returns the session id of /v1/sessions/{id}/events, as sent (not
  * decoded: the read API decodes and checks it like any parameter), copied
  * into buf, or NULL when path is not that route. */
@@ -163,6 +186,25 @@ void router_dispatch(struct worker *w, struct request *r)
             health_handle(w, r);
         else
             router_not_allowed(r, "GET, HEAD");
+        return;
+    }
+    if (strcmp(r->path, "/metrics") == 0 && w->cfg->metrics.enabled) {
+        struct auth_identity who;
+        if (!get)
+            router_not_allowed(r, "GET, HEAD");
+        else if (metrics_network_allowed(w->cfg, request_param(r, "REMOTE_ADDR")) ||
+                 router_authorize_service(w, r, &who))
+            metrics_handle(w, r);
+        return;
+    }
+    if (status_is_asset(r->path) || strcmp(r->path, "/v1/status/summary") == 0) {
+        struct auth_identity who;
+        if (!get)
+            router_not_allowed(r, "GET, HEAD");
+        else if (status_is_asset(r->path))
+            status_asset(r);
+        else if (router_authorize_service(w, r, &who))
+            status_summary(w, r);
         return;
     }
     request_reply_error(r, 404, NULL, "not_found", NULL, "no such resource");

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fcgi/metrics_shm.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -127,6 +128,7 @@ static void *rules_reload_main(void *arg)
         if (now != seen) {
             seen = now;
             struct rules_ref *ref = rules_load(live_cfg->rules.dir);
+            metrics_count_reload(ref != NULL, true, clock_real_us());
             if (ref != NULL) {
                 log_info("rules: reloaded %s: version %s, %zu event types", live_cfg->rules.dir,
                          ruleset_version(ref->set), ruleset_count(ref->set));
@@ -146,6 +148,7 @@ bool rules_live_start(const struct config *cfg)
 {
     live_cfg = cfg;
     struct rules_ref *ref = rules_load(cfg->rules.dir);
+    metrics_count_reload(ref != NULL, false, clock_real_us());
     if (ref == NULL)
         return false;
     log_info("rules: loaded %s: version %s, %zu event types", cfg->rules.dir,

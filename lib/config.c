@@ -179,6 +179,14 @@ static const struct config_key config_keys[] = {
     {"retention.archive_dir", CFG_PATH, OFF(retention.archive_dir), "", 0, 0,
      "Folder where `eye-admin retention --apply` archives each events partition (gzip NDJSON and "
      "its .sha256) before it goes. Empty: partitions are dropped without an archive."},
+    {"metrics.enabled", CFG_BOOL, OFF(metrics.enabled), "true", 0, 0,
+     "Count requests and events for /metrics (false: nothing is counted and /metrics is 404)."},
+    {"metrics.file", CFG_PATH, OFF(metrics.file), "", 0, 0,
+     "File every eye.fcgi process maps to share its counters (empty: eye-metrics in the "
+     "folder of the FastCGI socket)."},
+    {"metrics.allow_networks", CFG_STR, OFF(metrics.allow_networks), "", 0, 0,
+     "Addresses or CIDR networks (comma- or space-separated) that may read /metrics without "
+     "a key; empty: a read key is needed."},
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

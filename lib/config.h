@@ -98,6 +98,12 @@ struct config {
         int64_t partitions_ahead_months;
         char *archive_dir; /* empty: drop without archiving */
     } retention;
+
+    struct {
+        bool enabled;         /* false: no counting, /metrics is 404 (for bench/) */
+        char *file;           /* shared counter file; empty: beside the FastCGI socket */
+        char *allow_networks; /* CIDRs that may read /metrics without a key */
+    } metrics;
 };
 
 /* Which file to read: the explicit path if not NULL, else $EYE_CONFIG, else

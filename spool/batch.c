@@ -34,8 +34,10 @@
 #include <mysqld_error.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/log.h"
+#include "spool/status.h"
 
 static const struct {
     const char *name;
@@ -186,6 +188,7 @@ void spool_close(struct spool *s)
     if (s->heartbeat != NULL)
         mysql_stmt_close(s->heartbeat);
     s->heartbeat = NULL;
+    spool_status_close();
     for (int i = 0; i < SS_NSTMTS; i++) {
         if (s->stmts[i] != NULL)
             mysql_stmt_close(s->stmts[i]);
@@ -223,6 +226,8 @@ bool spool_connect(struct spool *s)
     if (s->heartbeat == NULL)
         log_warn("no heartbeat (migration 010 not applied?): /v1/health cannot measure "
                  "replication lag");
+    if (!spool_status_prepare(s))
+        goto fail;
     return true;
 
 fail:
@@ -230,16 +235,18 @@ fail:
     return false;
 }
 
-/* Classifies the error of a failed statement, after rolling back. */
+/* Classifies the error of a failed statement, after rolling back. id -1
+ * is a statement of spool/status.c. */
 static enum spool_result spool_fail(struct spool *s, MYSQL_STMT *stmt, int id, char *reason,
                                     size_t reason_len)
 {
+    const char *name = id >= 0 ? spool_sql[id].name : "spool_status";
     unsigned int err = stmt != NULL ? mysql_stmt_errno(stmt) : mysql_errno(s->conn);
     const char *msg = stmt != NULL ? mysql_stmt_error(stmt) : mysql_error(s->conn);
     if (reason != NULL)
-        snprintf(reason, reason_len, "%s: %s (error %u)", spool_sql[id].name, msg, err);
+        snprintf(reason, reason_len, "%s: %s (error %u)", name, msg, err);
     if (db_error_is_connection_lost(err)) {
-        log_error("%s: %s (error %u); reconnecting", spool_sql[id].name, msg, err);
+        log_error("%s: %s (error %u); reconnecting", name, msg, err);
         spool_close(s);
         return SPOOL_OFFLINE;
     }
@@ -249,10 +256,10 @@ static enum spool_result spool_fail(struct spool *s, MYSQL_STMT *stmt, int id, c
         return SPOOL_STALLED;
     }
     if (db_error_is_transient(err)) {
-        log_info("%s: %s (error %u); retrying the batch", spool_sql[id].name, msg, err);
+        log_info("%s: %s (error %u); retrying the batch", name, msg, err);
         return SPOOL_RETRY;
     }
-    log_error("%s: %s (error %u)", spool_sql[id].name, msg, err);
+    log_error("%s: %s (error %u)", name, msg, err);
     return SPOOL_POISON;
 }
 
@@ -295,6 +302,7 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
                               char *reason, size_t reason_len)
 {
     memset(out, 0, sizeof(*out));
+    int64_t start_us = clock_mono_us();
     long long lim = limit;
     uint64_t claimed = 0, winners = 0, inserted = 0, errors = 0, ignored = 0;
     long long valid = 0, no_app = 0;
@@ -309,6 +317,7 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
     STEP(SS_CLAIM, spool_run(s, SS_CLAIM, &lim, &claimed));
     if (claimed == 0) {
         mysql_rollback(s->conn);
+        spool_status_idle(s);
         return SPOOL_OK;
     }
     STEP(SS_NO_APP, spool_scalar(s, SS_NO_APP, &no_app));
@@ -330,22 +339,30 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         return SPOOL_POISON;
     }
     STEP(SS_ERRORS, spool_run(s, SS_ERRORS, NULL, &errors));
+    /* Duplicates: valid rows whose event_id was stored before, and rejected
+     * rows whose event_id was recorded before (insert_errors skips them). */
     long long duplicates = valid - (long long)inserted;
+    long long rejected_duplicates = ((long long)claimed - valid) - (long long)errors;
     STEP(SS_COUNT_SESSIONS, spool_run(s, SS_COUNT_SESSIONS, NULL, &ignored));
     /* Only a duplicate can leave a session of this batch without events;
      * rejected rows (counted first, above) never create a session. */
     if (duplicates > 0)
         STEP(SS_PRUNE_SESSIONS, spool_run(s, SS_PRUNE_SESSIONS, NULL, &ignored));
     STEP(SS_DELETE, spool_run(s, SS_DELETE, NULL, &ignored));
+    duplicates += rejected_duplicates;
     if (duplicates > 0)
         STEP(SS_DUPLICATES, spool_run(s, SS_DUPLICATES, &duplicates, NULL));
 #undef STEP
+    struct spool_batch_stats done = {.claimed = claimed,
+                                     .events = inserted,
+                                     .errors = errors,
+                                     .duplicates = (uint64_t)duplicates};
+    MYSQL_STMT *failed = NULL;
+    if (!spool_status_batch(s, &done, clock_mono_us() - start_us, &failed))
+        return spool_fail(s, failed, -1, reason, reason_len);
     if (mysql_commit(s->conn) != 0)
         return spool_fail(s, NULL, SS_DELETE, reason, reason_len);
-    out->claimed = claimed;
-    out->events = inserted;
-    out->errors = errors;
-    out->duplicates = (uint64_t)duplicates;
+    *out = done;
     return SPOOL_OK;
 }
 
@@ -400,6 +417,9 @@ enum spool_result spool_poison_row(struct spool *s, const char *reason, bool *qu
             return spool_fail(s, s->stmts[SS_DELETE], SS_DELETE, NULL, 0);
         if (moved > 0 && !spool_run(s, SS_QUARANTINED, &one, NULL))
             return spool_fail(s, s->stmts[SS_QUARANTINED], SS_QUARANTINED, NULL, 0);
+        MYSQL_STMT *failed = NULL;
+        if (moved > 0 && !spool_status_quarantined(s, &failed))
+            return spool_fail(s, failed, -1, NULL, 0);
         *quarantined = moved > 0;
     }
     if (mysql_commit(s->conn) != 0)

@@ -19,10 +19,14 @@ INTEGRATION_TESTS = \
 	tests/integration/read_scope.sh \
 	tests/integration/install.sh \
 	tests/integration/retention.sh \
+	tests/integration/metrics.sh \
+	tests/integration/prometheus.sh \
+	tests/integration/rollups.sh \
 	tests/integration/rules_admin.sh \
 	tests/integration/server_errors.sh \
 	tests/integration/servers.sh \
-	tests/integration/spool.sh
+	tests/integration/spool.sh \
+	tests/integration/status_page.sh
 TESTS += tests/docs.sh $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/docs.sh $(INTEGRATION_TESTS) tests/lib/harness.sh tests/lib/tap.sh scripts/stack.sh \
 	tests/integration/data
@@ -48,7 +52,7 @@ TESTS += tests/include_cycles.sh
 # Unit test of fcgi/request.c's URL decoding (it includes the .c).
 check_PROGRAMS += tests/unit/test_request
 TESTS += tests/unit/test_request
-tests_unit_test_request_SOURCES = tests/unit/test_request.c
+tests_unit_test_request_SOURCES = tests/unit/test_request.c fcgi/metrics_shm.c
 tests_unit_test_request_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_request_LDADD = $(EYE_LIB_LIBS) $(JSONC_LIBS) $(FCGI_LIBS) $(CMOCKA_LIBS)
 
@@ -92,3 +96,6 @@ EXTRA_DIST += bench/soak.sh
 # Browser collection (issue 15): the tracker in headless Chromium.
 EXTRA_DIST += tests/browser/page.html tests/browser/driver.py
 tests/integration/browser_js.log: client/js/eye.js tests/browser/page.html tests/browser/driver.py
+# Monitoring (issue 16): the Prometheus alert rules and their unit tests.
+TESTS += tests/alert_rules.sh
+EXTRA_DIST += tests/alert_rules.sh tests/integration/status_page.py bench/metrics.sh bench/metrics_count.c
