@@ -40,7 +40,7 @@
 #include "admin/admin.h"
 #include "admin/archive.h"
 #include "admin/erase.h"
-#include "admin/retention.h"
+#include "admin/prune.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/partition.h"
@@ -418,7 +418,7 @@ bool archive_partition(MYSQL *conn, const char *part, const char *dir, const cha
     if (!archive_forget(conn, detached))
         return false;
     snprintf(sql, sizeof(sql), "DROP TABLE %s", detached);
-    if (!archive_exec(conn, "drop_detached", sql) || retention_prune_sessions(conn, bound) < 0)
+    if (!archive_exec(conn, "drop_detached", sql) || prune_sessions(conn, bound) < 0)
         return false;
     printf("archived %s: %lld events to %s (sha256 in %s.sha256)\n", part, *rows, path, path);
     return true;

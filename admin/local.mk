@@ -8,7 +8,8 @@ admin_eye_admin_SOURCES = \
 	admin/erase.c admin/erase.h \
 	admin/errors.c \
 	admin/migrate.c \
-	admin/retention.c admin/retention.h \
+	admin/prune.c admin/prune.h \
+	admin/retention.c \
 	admin/rules.c \
 	admin/stats.c
 admin_eye_admin_CPPFLAGS = $(VALIDATORS_CPPFLAGS) $(MARIADB_CFLAGS) $(UUID_CFLAGS) $(ZLIB_CFLAGS)

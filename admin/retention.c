@@ -26,14 +26,11 @@
 
 #include "admin/admin.h"
 #include "admin/archive.h"
-#include "admin/retention.h"
+#include "admin/prune.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/partition.h"
 #include "lib/strparse.h"
-
-/* Rows per cleanup transaction. */
-#define RETENTION_BATCH 5000
 
 /* Formats a partition's upper bound; year and month come from
  * partition_list, which checked their ranges. */
@@ -42,95 +39,6 @@ static void retention_format_bound(int year, int month, char out[16])
     snprintf(out, 16, "%04d-%02d-01", year % 10000, month % 100);
 }
 
-/* Runs a statement with no parameters and returns its affected rows, or
- * -1 (logged). */
-static long long retention_exec_count(MYSQL *conn, const char *name, const char *sql)
-{
-    if (mysql_query(conn, sql) != 0) {
-        log_error("%s: %s", name, mysql_error(conn));
-        return -1;
-    }
-    MYSQL_RES *res = mysql_store_result(conn);
-    if (res != NULL)
-        mysql_free_result(res);
-    return (long long)mysql_affected_rows(conn);
-}
-
-long long retention_delete_batched(MYSQL *conn, const char *name, const char *sql)
-{
-    long long total = 0;
-    for (;;) {
-        long long n = retention_exec_count(conn, name, sql);
-        if (n < 0)
-            return -1;
-        if (mysql_commit(conn) != 0) {
-            log_error("%s: commit: %s", name, mysql_error(conn));
-            return -1;
-        }
-        total += n;
-        if (n < RETENTION_BATCH)
-            return total;
-    }
-}
-
-long long retention_prune_sessions(MYSQL *conn, const char *before)
-{
-    long long total = 0;
-    char sql[768];
-    if (!db_exec(conn, "create_session_batch",
-                 "CREATE TEMPORARY TABLE IF NOT EXISTS retention_sessions "
-                 "(id BIGINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=MEMORY"))
-        return -1;
-    /* Sessions are visited in id order past the last one examined, so a
-     * session kept (it still has events) is not examined again. */
-    unsigned long long after = 0;
-    for (;;) {
-        if (!db_exec(conn, "clear_session_batch", "DELETE FROM retention_sessions"))
-            return -1;
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO retention_sessions (id) SELECT id FROM sessions "
-                 "WHERE last_seen_at < '%s' AND id > %llu ORDER BY id LIMIT %d FOR UPDATE",
-                 before, after, RETENTION_BATCH);
-        long long locked = retention_exec_count(conn, "lock_sessions", sql);
-        if (locked < 0)
-            goto fail;
-        if (locked == 0) {
-            mysql_commit(conn);
-            return total;
-        }
-        if (mysql_query(conn, "SELECT MAX(id) FROM retention_sessions") != 0)
-            goto fail_query;
-        MYSQL_RES *res = mysql_store_result(conn);
-        MYSQL_ROW row = res != NULL ? mysql_fetch_row(res) : NULL;
-        uint64_t max_id = 0;
-        if (row == NULL || row[0] == NULL || !strparse_uint64(row[0], UINT64_MAX, &max_id)) {
-            if (res != NULL)
-                mysql_free_result(res);
-            goto fail_query;
-        }
-        mysql_free_result(res);
-        after = (unsigned long long)max_id;
-        /* Under the locks taken above, every spooler that stored an event
-         * for these sessions has committed, and no other can start. */
-        long long n = retention_exec_count(
-            conn, "delete_sessions",
-            "DELETE s FROM retention_sessions r STRAIGHT_JOIN sessions s ON s.id = r.id "
-            "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.session_id = r.id)");
-        if (n < 0)
-            goto fail;
-        if (mysql_commit(conn) != 0)
-            goto fail_query;
-        total += n;
-        if (locked < RETENTION_BATCH)
-            return total;
-    }
-
-fail_query:
-    log_error("prune sessions: %s", mysql_error(conn));
-fail:
-    mysql_rollback(conn);
-    return -1;
-}
 
 /* What one table's retention would do: the partitions entirely older than
  * cutoff (never the newest bounded one, nor p_future). */
@@ -335,11 +243,11 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
         char sql[256];
         snprintf(sql, sizeof(sql),
                  "DELETE FROM event_ids WHERE occurred_at < '%s' ORDER BY occurred_at LIMIT %d",
-                 plans[0].drop_bound, RETENTION_BATCH);
-        long long ids = retention_delete_batched(conn, "prune_event_ids", sql);
+                 plans[0].drop_bound, PRUNE_BATCH);
+        long long ids = prune_delete_batched(conn, "prune_event_ids", sql);
         if (ids < 0)
             goto done;
-        long long sessions = retention_prune_sessions(conn, plans[0].drop_bound);
+        long long sessions = prune_sessions(conn, plans[0].drop_bound);
         if (sessions < 0)
             goto done;
         printf("event_ids: %lld rows of dropped events deleted\n", ids);
@@ -352,8 +260,8 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
             snprintf(sql, sizeof(sql),
                      "DELETE FROM event_quarantine WHERE quarantined_at < '%s' "
                      "ORDER BY quarantined_at LIMIT %d",
-                     qcut, RETENTION_BATCH);
-            quarantine = retention_delete_batched(conn, "prune_quarantine", sql);
+                     qcut, PRUNE_BATCH);
+            quarantine = prune_delete_batched(conn, "prune_quarantine", sql);
             if (quarantine < 0)
                 goto done;
         } else {

@@ -223,4 +223,13 @@ is "$HTTP_STATUS:$(json_get "$HTTP_BODY" .error.code)" "403:wrong_scope" "an app
 get "$SRKEY" "/v1/events?colour=red"
 is "$HTTP_STATUS:$(json_get "$HTTP_BODY" .error.code)" "400:unknown_parameter" "parameters are checked as for any read key"
 
+# --- the whole service's figures -------------------------------------------------------
+# /metrics and the status page's summary count every application: an
+# application-scoped key may not read them, an all-data one may.
+for path in /metrics /v1/status/summary; do
+  http GET "$path" -H "Authorization: Bearer $SRKEY"
+  is "$HTTP_STATUS|$(json_get "$HTTP_BODY" .error.code)" "403|wrong_scope" "an app-only key on $path: 403 wrong_scope"
+  http GET "$path" -H "Authorization: Bearer $ALLKEY"
+  is "$HTTP_STATUS" 200 "the analysts' key on $path: 200"
+done
 harness_finish
