@@ -173,6 +173,8 @@ static const struct {
                        " q.error_code, q.error_pointer, q.error_message, q.payload,"
                        " q.payload_truncated, q.attempts, ?, q.user_agent, q.client_ip "
                        "FROM event_queue q JOIN spool_claim c ON c.id = q.id"},
+    /* A plain (non-locking) read: it sees rows others hold locked. */
+    [SS_QUEUED] = {"queue_has_rows", "SELECT COUNT(*) FROM (SELECT 1 FROM event_queue LIMIT 1) q"},
     [SS_QUARANTINED] = {"count_quarantined",
                         "UPDATE spool_counters SET value = value + ? WHERE name = 'quarantined'"},
 };
@@ -425,4 +427,17 @@ enum spool_result spool_poison_row(struct spool *s, const char *reason, bool *qu
     if (mysql_commit(s->conn) != 0)
         return spool_fail(s, NULL, SS_ATTEMPT, NULL, 0);
     return SPOOL_OK;
+}
+
+bool spool_queue_has_rows(struct spool *s, bool *has_rows)
+{
+    long long n = 0;
+    if (!spool_scalar(s, SS_QUEUED, &n)) {
+        log_error("queue_has_rows: %s", mysql_error(s->conn));
+        mysql_rollback(s->conn);
+        return false;
+    }
+    mysql_commit(s->conn); /* no snapshot outlives the question */
+    *has_rows = n > 0;
+    return true;
 }

@@ -142,6 +142,7 @@ int main(int argc, char **argv)
     int64_t next_partition_check = 0;
     bool was_offline = false;
     bool stalled = false;
+    int64_t locked_since = 0; /* --once: since when only locked rows are left */
     char reason[1024];
     log_info("started (batch %lld, poll %lld ms%s)", (long long)cfg.spool.batch_size,
              (long long)cfg.spool.poll_interval_ms, once ? ", once" : "");
@@ -205,14 +206,27 @@ int main(int argc, char **argv)
         case SPOOL_OK:
             if (b.claimed == 0) {
                 isolate_left = 0;
-                if (once)
+                /* --once is done when the queue is empty, not merely when
+                 * nothing is claimable: rows a spooler killed a moment ago
+                 * stay locked until the server has rolled its batch back. */
+                bool has_rows = false;
+                if (once && (!spool_queue_has_rows(&s, &has_rows) || !has_rows))
                     goto out;
+                if (once && locked_since == 0)
+                    locked_since = spool_now_ms();
+                if (once && spool_now_ms() - locked_since > SPOOL_ONCE_GIVE_UP_MS) {
+                    log_warn("--once: the queue's rows stayed locked by another spooler for "
+                             "%d s; leaving them to it",
+                             SPOOL_ONCE_GIVE_UP_MS / 1000);
+                    goto out;
+                }
                 spool_sleep_ms(idle);
                 idle =
                     idle * 2 > cfg.spool.poll_interval_ms ? cfg.spool.poll_interval_ms : idle * 2;
                 break;
             }
             idle = 10;
+            locked_since = 0;
             if (isolate_left > 0)
                 isolate_left--;
             t.batches++;

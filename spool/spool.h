@@ -36,6 +36,7 @@ enum spool_stmt {
     SS_ATTEMPTS,
     SS_QUARANTINE,
     SS_QUARANTINED,
+    SS_QUEUED,
     SS_NSTMTS
 };
 
@@ -85,5 +86,10 @@ enum spool_result spool_heartbeat(struct spool *s);
  * alone), and moves it to event_quarantine with reason once it has failed
  * spool.max_attempts times. *quarantined tells whether it was moved. */
 enum spool_result spool_poison_row(struct spool *s, const char *reason, bool *quarantined);
+
+/* Tells whether event_queue holds any row, claimable or not (a row another
+ * spooler holds locked counts): how --once knows it is done. Returns false
+ * (logged) when the database could not be asked. */
+bool spool_queue_has_rows(struct spool *s, bool *has_rows);
 
 #endif

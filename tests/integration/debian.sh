@@ -220,8 +220,8 @@ chroot_apt update >"$STACK_DIR/apt.log" 2>&1
 ok $? "apt-get update in the chroot" || tail -10 "$STACK_DIR/apt.log" | sed 's/^/# /'
 # The database server first, running, so the packages' maintainer scripts
 # would find it if they tried to touch it.
-chroot_apt install --no-install-recommends mariadb-server lighttpd curl >>"$STACK_DIR/apt.log" 2>&1
-ok $? "apt-get install mariadb-server lighttpd curl" || tail -10 "$STACK_DIR/apt.log" | sed 's/^/# /'
+chroot_apt install --no-install-recommends mariadb-server lighttpd lighttpd-modules-lua curl >>"$STACK_DIR/apt.log" 2>&1
+ok $? "apt-get install mariadb-server lighttpd lighttpd-modules-lua curl" || tail -10 "$STACK_DIR/apt.log" | sed 's/^/# /'
 diag "apt (servers): $(($(date +%s) - t)) s"
 
 in_chroot install -d -o mysql -g mysql /run/mysqld
@@ -270,16 +270,18 @@ in_chroot sh -c 'chgrp www-data /etc/eye/secrets/ingest.pw && chmod 640 /etc/eye
   chgrp eye /etc/eye/secrets/spool.pw && chmod 640 /etc/eye/secrets/spool.pw'
 ok $? "each program's password readable by its group only"
 KEY=$(in_chroot eye-admin app create packaged 2>/dev/null)
-like "$KEY" '^eye_[0-9a-f]{8}_[0-9a-f]{64}$' "eye-admin app create prints a key"
+like "$KEY" '^eye_[0-9a-f]{8}_[0-9a-f]{56}_[0-9a-f]{8}$' "eye-admin app create prints a key"
 
 PORT=$(stack_free_port)
 in_chroot sh -c 'cp /usr/share/the-eye/examples/lighttpd.conf /etc/lighttpd/eye.conf &&
   printf "server.username = \"www-data\"\nserver.groupname = \"www-data\"\n" >>/etc/lighttpd/eye.conf &&
   install -d -o www-data -g www-data /run/lighttpd'
 in_chroot env EYE_HTTP_PORT="$PORT" EYE_RUN_DIR=/run/lighttpd EYE_FCGI_BIN=/usr/libexec/eye.fcgi \
+  EYE_ERRORS_DIR=/usr/share/the-eye/errors EYE_JS_DIR=/usr/share/the-eye/js \
   EYE_CONFIG=/etc/eye/eye.yaml EYE_FCGI_PROCS=1 /usr/sbin/lighttpd -tt -f /etc/lighttpd/eye.conf >"$STACK_DIR/lighttpd-tt.log" 2>&1
 ok $? "lighttpd -tt accepts the packaged example" || sed 's/^/# /' "$STACK_DIR/lighttpd-tt.log"
 in_chroot env EYE_HTTP_PORT="$PORT" EYE_RUN_DIR=/run/lighttpd EYE_FCGI_BIN=/usr/libexec/eye.fcgi \
+  EYE_ERRORS_DIR=/usr/share/the-eye/errors EYE_JS_DIR=/usr/share/the-eye/js \
   EYE_CONFIG=/etc/eye/eye.yaml EYE_FCGI_PROCS=1 /usr/sbin/lighttpd -D -f /etc/lighttpd/eye.conf >"$STACK_DIR/lighttpd.out" 2>&1 &
 BASE="http://127.0.0.1:$PORT"
 for _ in $(seq 1 300); do

@@ -188,7 +188,7 @@ ok $? "the web service's user cannot read the admin account's password"
 like "$(compose exec -T -u root web eye-admin stats 2>&1)" "[Qq]ueue" "eye-admin stats works as root in the web container"
 
 KEY=$(compose logs --no-color init 2>/dev/null | sed -n 's/.*demo key: //p' | tail -1 | tr -d '\r')
-like "$KEY" '^eye_[0-9a-f]{8}_[0-9a-f]{64}$' "the init service prints the demo key"
+like "$KEY" '^eye_[0-9a-f]{8}_[0-9a-f]{56}_[0-9a-f]{8}$' "the init service prints the demo key"
 is "$(compose exec -T web eye-docker demo-key 2>&1 | tr -d '\r')" "$KEY" "eye-docker demo-key prints the same key"
 
 http GET /v1/health
