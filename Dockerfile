@@ -56,7 +56,7 @@ LABEL org.the-eye.stage=runtime
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       libfcgi0ldbl libjson-c5 libyaml-0-2 libmariadb3 libpcre2-8-0 libssl3 zlib1g libuuid1 \
-      lighttpd mariadb-client-core \
+      lighttpd lighttpd-modules-lua mariadb-client-core \
  && rm -rf /var/lib/apt/lists/* /etc/lighttpd /var/www \
  && groupadd --system --gid 10001 eye \
  && useradd --system --uid 10001 --gid eye --home-dir /nonexistent --no-create-home \
@@ -69,7 +69,9 @@ ENV EYE_CONFIG=/etc/eye/eye.yaml \
     EYE_HTTP_PORT=8080 \
     EYE_RUN_DIR=/run/eye \
     EYE_FCGI_BIN=/usr/libexec/eye.fcgi \
-    EYE_FCGI_PROCS=2
+    EYE_FCGI_PROCS=2 \
+    EYE_ERRORS_DIR=/usr/share/the-eye/errors \
+    EYE_JS_DIR=/usr/share/the-eye/js
 RUN cp -r /usr/share/the-eye/rules /etc/eye/rules \
  # Passwords live in a volume mounted here: the init role writes them.
  && install -d -m 0711 /etc/eye/secrets \
