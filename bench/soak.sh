@@ -143,14 +143,17 @@ load_start soak --threads 4 --batch 20 --rate "$SOAK_RATE" --invalid "$SOAK_INVA
 SAMPLES=$STACK_DIR/soak-samples.tsv
 : >"$SAMPLES"
 sample() {
-  local t=$1 p role rss i all socks other min_socks min_other
+  local t=$1 p role rss i all socks other min_socks min_other listing
   for p in $FCGI $SPOOL_PIDS; do
     role=fcgi; [ "$p" = "$SPOOL_PIDS" ] && role=spool
     rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
     min_socks= min_other=
     for i in 1 2 3 4 5; do
-      all=$(ls "/proc/$p/fd" 2>/dev/null | wc -l)
-      socks=$(ls -l "/proc/$p/fd" 2>/dev/null | grep -c 'socket:')
+      # One listing for both counts: two would race a connection opened
+      # or closed between them.
+      listing=$(ls -l "/proc/$p/fd" 2>/dev/null | grep -- ' -> ')
+      all=$(printf '%s\n' "$listing" | grep -c .)
+      socks=$(printf '%s\n' "$listing" | grep -c 'socket:')
       other=$((all - socks))
       [ -z "$min_socks" ] || [ "$socks" -lt "$min_socks" ] && min_socks=$socks
       [ -z "$min_other" ] || [ "$other" -lt "$min_other" ] && min_other=$other
