@@ -52,6 +52,8 @@ static const struct account_grants account_table[] = {
      {{"SELECT, UPDATE, DELETE", "event_queue"},
       {"SELECT, INSERT, UPDATE, DELETE", "sessions"},
       {"SELECT, INSERT", "events"},
+      {"SELECT, INSERT", "event_categories"},
+      {"SELECT, INSERT", "event_types"},
       {"SELECT, INSERT", "event_errors"},
       /* The months ahead (lib/partition.c), with its definer's rights:
        * the spool itself may not alter the tables. */
@@ -68,6 +70,8 @@ static const struct account_grants account_table[] = {
       {NULL, NULL}}},
     {"analyst",
      {{"SELECT", "events"},
+      {"SELECT", "event_categories"},
+      {"SELECT", "event_types"},
       {"SELECT", "sessions"},
       {"SELECT", "event_errors"},
       {"SELECT", "applications"},

@@ -47,25 +47,40 @@ static const struct {
     [SS_CLAIM] = {"claim", "INSERT INTO spool_claim (id) "
                            "SELECT id FROM event_queue ORDER BY id LIMIT ? "
                            "FOR UPDATE SKIP LOCKED"},
-    [SS_SESSIONS] = {"upsert_sessions",
-                     "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, "
-                     "event_count) "
-                     "SELECT q.session_key, '9999-12-31 23:59:59.999999', "
-                     "'1970-01-01 00:00:00', 0 "
-                     "FROM event_queue q JOIN spool_claim c ON c.id = q.id "
-                     "WHERE q.error_code IS NULL GROUP BY q.session_key "
-                     "ORDER BY q.session_key "
-                     "ON DUPLICATE KEY UPDATE event_count = sessions.event_count"},
-    [SS_VALID] = {"count_valid", "SELECT COUNT(*) FROM spool_claim c JOIN event_queue q "
-                                 "ON q.id = c.id WHERE q.error_code IS NULL"},
     /* events and event_errors have no foreign keys (they are partitioned):
      * a claimed row whose application does not exist must not be stored.
      * Checked once at claim time: erasing an application deletes its queue
      * rows before the application and waits for the rows a spooler holds,
-     * so the application cannot go while this batch holds its rows. */
-    [SS_NO_APP] = {"check_applications",
-                   "SELECT COUNT(*) FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-                   "LEFT JOIN applications a ON a.id = q.application_id WHERE a.id IS NULL"},
+     * so the application cannot go while this batch holds its rows. The
+     * same pass counts the valid rows and those whose type event_types
+     * does not know yet (migration 013), so the two statements that add
+     * types run only in the rare batch that brings a new one. */
+    [SS_CHECK] = {"check_claim",
+                  "SELECT COUNT(*) - COUNT(a.id), COALESCE(SUM(q.error_code IS NULL), 0), "
+                  "COALESCE(SUM(q.error_code IS NULL AND t.id IS NULL), 0) "
+                  "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                  "LEFT JOIN applications a ON a.id = q.application_id "
+                  "LEFT JOIN event_categories ec ON ec.name = q.category "
+                  "LEFT JOIN event_types t ON t.category_id = ec.id AND t.name = q.name"},
+    /* New categories and types, in name order (one lock order for every
+     * spooler). Only names not there yet are inserted: an INSERT that
+     * meets an existing key would still use up an AUTO_INCREMENT value of
+     * the 2-byte id. IGNORE covers the race with another spooler adding
+     * the same name at the same moment (this one waits for that one's
+     * commit, then skips the row). */
+    [SS_ADD_CATEGORIES] = {"add_categories",
+                           "INSERT IGNORE INTO event_categories (name) "
+                           "SELECT q.category FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                           "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM "
+                           "event_categories x WHERE x.name = q.category) "
+                           "GROUP BY q.category ORDER BY q.category"},
+    [SS_ADD_TYPES] = {"add_types",
+                      "INSERT IGNORE INTO event_types (category_id, name) "
+                      "SELECT ec.id, q.name FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                      "JOIN event_categories ec ON ec.name = q.category "
+                      "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM event_types x "
+                      "WHERE x.category_id = ec.id AND x.name = q.name) "
+                      "GROUP BY ec.id, q.name ORDER BY ec.id, q.name"},
     /* The dedup record (migration 009): one row per stored event, keyed by
      * (application_id, event_id) across every partition of events. The
      * no-op update keeps a stored id's row as it is, so a row of this batch
@@ -78,20 +93,38 @@ static const struct {
                   "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
                   "WHERE q.error_code IS NULL ORDER BY q.application_id, q.event_id, q.id "
                   "ON DUPLICATE KEY UPDATE id = event_ids.id"},
+    /* The winners' sessions, created or counted in one statement, in
+     * session_key order (one lock order for every spooler, always after
+     * their event_ids keys): a session is only made for an event that is
+     * stored, so a batch of duplicates leaves nothing to clean up. */
+    [SS_SESSIONS] = {"upsert_sessions",
+                     "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, "
+                     "event_count) "
+                     "SELECT STRAIGHT_JOIN q.session_key, MIN(q.occurred_at), MAX(q.occurred_at), "
+                     "COUNT(*) FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                     "JOIN event_ids d ON d.application_id = q.application_id "
+                     "AND d.event_id = q.event_id AND d.id = q.id "
+                     "WHERE q.error_code IS NULL GROUP BY q.session_key "
+                     "ORDER BY q.session_key "
+                     "ON DUPLICATE KEY UPDATE "
+                     "event_count = sessions.event_count + VALUES(event_count), "
+                     "first_seen_at = LEAST(sessions.first_seen_at, VALUES(first_seen_at)), "
+                     "last_seen_at = GREATEST(sessions.last_seen_at, VALUES(last_seen_at))"},
     /* The join order is fixed (STRAIGHT_JOIN: claim, queue, its dedup
-     * record, sessions by key). Left to itself the optimizer may scan the
-     * whole sessions index and join the claim to it through a join buffer:
-     * at 20,000 sessions that was ~350 ms per 1,000-row batch, 90% of the
-     * drain. events has no foreign keys (it is partitioned): the join with
-     * sessions keeps an event from pointing at none (check_applications did
-     * the same for applications), and spool_batch checks that every winner
-     * was stored. */
+     * record, sessions by key, then the type's two ids). Left to itself the
+     * optimizer may scan the whole sessions index and join the claim to it
+     * through a join buffer: at 20,000 sessions that was ~350 ms per
+     * 1,000-row batch, 90% of the drain. events has no foreign keys (it is
+     * partitioned): the joins keep an event from pointing at no session or
+     * type (check_claim did the same for applications), and spool_batch
+     * checks that every winner was stored. Rows go in in the order of the
+     * primary key (occurred_at, id). */
     [SS_EVENTS] = {"insert_events",
-                   "INSERT INTO events (id, event_id, application_id, session_id, category, "
-                   "name, data, occurred_at, client_timestamp, sent_at, clock_skew_us, "
+                   "INSERT INTO events (occurred_at, id, event_id, application_id, session_id, "
+                   "category_id, type_id, data, client_timestamp, sent_at, clock_skew_us, "
                    "skew_corrected, received_at, rules_version, user_agent, client_ip) "
-                   "SELECT STRAIGHT_JOIN q.id, q.event_id, q.application_id, s.id, q.category,"
-                   " q.name, q.data, q.occurred_at, q.client_timestamp, q.sent_at,"
+                   "SELECT STRAIGHT_JOIN q.occurred_at, q.id, q.event_id, q.application_id, s.id,"
+                   " ec.id, t.id, q.data, q.client_timestamp, q.sent_at,"
                    " q.clock_skew_us, q.skew_corrected, q.received_at, q.rules_version,"
                    " q.user_agent, q.client_ip "
                    "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
@@ -99,33 +132,9 @@ static const struct {
                    "AND d.event_id = q.event_id AND d.id = q.id "
                    "JOIN sessions s FORCE INDEX (uq_sessions_key) "
                    "ON s.session_key = q.session_key "
-                   "WHERE q.error_code IS NULL ORDER BY q.id"},
-    /* From the queue rows that won their dedup record, not from events:
-     * events' primary key is (id, occurred_at) over many partitions, and a
-     * lookup by id alone would probe every one of them. Only sessions this
-     * batch already locked are touched, by their unique key. */
-    [SS_COUNT_SESSIONS] =
-        {"count_sessions",
-         "UPDATE (SELECT q.session_key, COUNT(*) AS n,"
-         " MIN(q.occurred_at) AS first_at, MAX(q.occurred_at) AS last_at"
-         " FROM spool_claim c JOIN event_queue q ON q.id = c.id"
-         " JOIN event_ids d ON d.application_id = q.application_id"
-         " AND d.event_id = q.event_id AND d.id = q.id"
-         " WHERE q.error_code IS NULL GROUP BY q.session_key) x"
-         " STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"
-         " ON s.session_key = x.session_key "
-         "SET s.event_count = s.event_count + x.n, "
-         "s.first_seen_at = LEAST(s.first_seen_at, x.first_at), "
-         "s.last_seen_at = GREATEST(s.last_seen_at, x.last_at)"},
-    /* A session created by this batch whose events all turned out to be
-     * duplicates (stored earlier under another session) has no event.
-     * Driven from the batch's keys: the other order scanned sessions. */
-    [SS_PRUNE_SESSIONS] = {"prune_sessions",
-                           "DELETE s FROM (SELECT DISTINCT q.session_key"
-                           " FROM spool_claim c JOIN event_queue q ON q.id = c.id"
-                           " WHERE q.error_code IS NULL) k"
-                           " STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"
-                           " ON s.session_key = k.session_key WHERE s.event_count = 0"},
+                   "JOIN event_categories ec ON ec.name = q.category "
+                   "JOIN event_types t ON t.category_id = ec.id AND t.name = q.name "
+                   "WHERE q.error_code IS NULL ORDER BY q.occurred_at, q.id"},
     /* A rejected event is recorded once per application and event_id, as
      * a stored one is: a client that retries after a lost answer sends it
      * again. There is no unique key to lean on (event_errors is to be
@@ -185,8 +194,23 @@ void spool_init(struct spool *s, const struct config *cfg)
     s->cfg = cfg;
 }
 
+/* The timing slots after the statements' own. */
+enum { SS_T_STATUS = SS_NSTMTS, SS_T_COMMIT, SS_T_N };
+
+static const char *spool_slot_name(int slot)
+{
+    return slot == SS_T_STATUS ? "status" : slot == SS_T_COMMIT ? "commit" : spool_sql[slot].name;
+}
+
 void spool_close(struct spool *s)
 {
+    for (int i = 0; i < SS_T_N; i++) {
+        if (s->stmt_runs[i] > 0)
+            log_debug("statement %s: %llu runs, %lld ms", spool_slot_name(i),
+                      (unsigned long long)s->stmt_runs[i], (long long)(s->stmt_us[i] / 1000));
+        s->stmt_runs[i] = 0;
+        s->stmt_us[i] = 0;
+    }
     if (s->heartbeat != NULL)
         mysql_stmt_close(s->heartbeat);
     s->heartbeat = NULL;
@@ -254,7 +278,7 @@ static enum spool_result spool_fail(struct spool *s, MYSQL_STMT *stmt, int id, c
     }
     mysql_rollback(s->conn);
     if (db_error_is_unwritable(err)) {
-        log_debug("%s: %s (error %u); waiting for the server", spool_sql[id].name, msg, err);
+        log_debug("%s: %s (error %u); waiting for the server", name, msg, err);
         return SPOOL_STALLED;
     }
     if (db_error_is_transient(err)) {
@@ -277,27 +301,46 @@ static bool spool_run(struct spool *s, int id, const long long *param, uint64_t 
         if (mysql_stmt_bind_param(stmt, &in) != 0)
             return false;
     }
-    if (mysql_stmt_execute(stmt) != 0)
+    int64_t t0 = clock_mono_us();
+    int rc = mysql_stmt_execute(stmt);
+    s->stmt_us[id] += clock_mono_us() - t0;
+    s->stmt_runs[id]++;
+    if (rc != 0)
         return false;
     if (rows != NULL)
         *rows = (uint64_t)mysql_stmt_affected_rows(stmt);
     return true;
 }
 
+/* Executes a statement returning one row of n integers into v[0..n-1]
+ * (zeros when it returns no row). */
+static bool spool_scalars(struct spool *s, int id, long long *v, int n)
+{
+    MYSQL_STMT *stmt = s->stmts[id];
+    MYSQL_BIND out[4];
+    if (n > 4)
+        return false;
+    memset(out, 0, sizeof(out));
+    for (int i = 0; i < n; i++) {
+        out[i].buffer_type = MYSQL_TYPE_LONGLONG;
+        out[i].buffer = &v[i];
+        v[i] = 0;
+    }
+    int64_t t0 = clock_mono_us();
+    bool ok = mysql_stmt_execute(stmt) == 0 && mysql_stmt_bind_result(stmt, out) == 0 &&
+              mysql_stmt_store_result(stmt) == 0;
+    int r = ok ? mysql_stmt_fetch(stmt) : 1;
+    if (ok)
+        mysql_stmt_free_result(stmt);
+    s->stmt_us[id] += clock_mono_us() - t0;
+    s->stmt_runs[id]++;
+    return r == 0 || r == MYSQL_NO_DATA;
+}
+
 /* Executes a statement returning one integer. */
 static bool spool_scalar(struct spool *s, int id, long long *value)
 {
-    MYSQL_STMT *stmt = s->stmts[id];
-    MYSQL_BIND out = {0};
-    out.buffer_type = MYSQL_TYPE_LONGLONG;
-    out.buffer = value;
-    *value = 0;
-    if (mysql_stmt_execute(stmt) != 0 || mysql_stmt_bind_result(stmt, &out) != 0 ||
-        mysql_stmt_store_result(stmt) != 0)
-        return false;
-    int r = mysql_stmt_fetch(stmt);
-    mysql_stmt_free_result(stmt);
-    return r == 0 || r == MYSQL_NO_DATA;
+    return spool_scalars(s, id, value, 1);
 }
 
 enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch_stats *out,
@@ -307,7 +350,6 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
     int64_t start_us = clock_mono_us();
     long long lim = limit;
     uint64_t claimed = 0, winners = 0, inserted = 0, errors = 0, ignored = 0;
-    long long valid = 0, no_app = 0;
 
 #define STEP(id, call)                                                                             \
     do {                                                                                           \
@@ -322,20 +364,26 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         spool_status_idle(s);
         return SPOOL_OK;
     }
-    STEP(SS_NO_APP, spool_scalar(s, SS_NO_APP, &no_app));
+    long long check[3];
+    STEP(SS_CHECK, spool_scalars(s, SS_CHECK, check, 3));
+    long long no_app = check[0], valid = check[1], new_types = check[2];
     if (no_app != 0) {
         mysql_rollback(s->conn);
         snprintf(reason, reason_len, "%lld rows of an application that does not exist", no_app);
         log_error("batch of %llu: %s", (unsigned long long)claimed, reason);
         return SPOOL_POISON;
     }
-    STEP(SS_SESSIONS, spool_run(s, SS_SESSIONS, NULL, &ignored));
-    STEP(SS_VALID, spool_scalar(s, SS_VALID, &valid));
+    if (new_types > 0) {
+        STEP(SS_ADD_CATEGORIES, spool_run(s, SS_ADD_CATEGORIES, NULL, &ignored));
+        STEP(SS_ADD_TYPES, spool_run(s, SS_ADD_TYPES, NULL, &ignored));
+    }
     STEP(SS_DEDUP, spool_run(s, SS_DEDUP, NULL, &winners));
+    if (valid > 0)
+        STEP(SS_SESSIONS, spool_run(s, SS_SESSIONS, NULL, &ignored));
     STEP(SS_EVENTS, spool_run(s, SS_EVENTS, NULL, &inserted));
     if (inserted != winners) {
         mysql_rollback(s->conn);
-        snprintf(reason, reason_len, "%llu valid rows could not be stored (no session?)",
+        snprintf(reason, reason_len, "%llu valid rows could not be stored (no session or type?)",
                  (unsigned long long)(winners - inserted));
         log_error("batch of %llu: %s", (unsigned long long)claimed, reason);
         return SPOOL_POISON;
@@ -345,11 +393,13 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
      * rows whose event_id was recorded before (insert_errors skips them). */
     long long duplicates = valid - (long long)inserted;
     long long rejected_duplicates = ((long long)claimed - valid) - (long long)errors;
-    STEP(SS_COUNT_SESSIONS, spool_run(s, SS_COUNT_SESSIONS, NULL, &ignored));
-    /* Only a duplicate can leave a session of this batch without events;
-     * rejected rows (counted first, above) never create a session. */
-    if (duplicates > 0)
-        STEP(SS_PRUNE_SESSIONS, spool_run(s, SS_PRUNE_SESSIONS, NULL, &ignored));
+    /* The rollups read the claimed queue rows: before they are deleted. */
+    MYSQL_STMT *failed = NULL;
+    int64_t t0 = clock_mono_us();
+    bool rollups_ok = spool_status_rollups(s, inserted, errors, &failed);
+    s->stmt_us[SS_T_STATUS] += clock_mono_us() - t0;
+    if (!rollups_ok)
+        return spool_fail(s, failed, -1, reason, reason_len);
     STEP(SS_DELETE, spool_run(s, SS_DELETE, NULL, &ignored));
     duplicates += rejected_duplicates;
     if (duplicates > 0)
@@ -359,10 +409,17 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
                                      .events = inserted,
                                      .errors = errors,
                                      .duplicates = (uint64_t)duplicates};
-    MYSQL_STMT *failed = NULL;
-    if (!spool_status_batch(s, &done, clock_mono_us() - start_us, &failed))
+    t0 = clock_mono_us();
+    bool status_ok = spool_status_batch(s, &done, t0 - start_us, &failed);
+    int64_t t1 = clock_mono_us();
+    s->stmt_us[SS_T_STATUS] += t1 - t0;
+    s->stmt_runs[SS_T_STATUS]++;
+    if (!status_ok)
         return spool_fail(s, failed, -1, reason, reason_len);
-    if (mysql_commit(s->conn) != 0)
+    int commit_rc = mysql_commit(s->conn);
+    s->stmt_us[SS_T_COMMIT] += clock_mono_us() - t1;
+    s->stmt_runs[SS_T_COMMIT]++;
+    if (commit_rc != 0)
         return spool_fail(s, NULL, SS_DELETE, reason, reason_len);
     *out = done;
     return SPOOL_OK;

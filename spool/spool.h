@@ -2,13 +2,13 @@
  *
  * One spool owns one connection (as the spool account) and its prepared
  * statements. spool_batch runs one transaction: claim up to N queue rows
- * (skipping rows other spoolers hold), make sure their sessions exist,
- * record the valid ones' (application, event_id) in event_ids (an id the
- * application already stored is a duplicate and is skipped), insert the
- * new ones into events, insert the flagged ones into event_errors,
- * update session counters from what was actually inserted (and, when there
- * were duplicates, remove sessions left without events), delete the claimed
- * rows, commit. Any number of spoolers can run this at once.
+ * (skipping rows other spoolers hold), add event types seen for the first
+ * time to event_types, record the valid ones' (application, event_id) in
+ * event_ids (an id the application already stored is a duplicate and is
+ * skipped), add the new ones to their sessions (creating them), insert
+ * them into events, insert the flagged ones into event_errors, count both
+ * in the rollups, delete the claimed rows, commit. Any number of spoolers
+ * can run this at once.
  */
 #ifndef EYE_SPOOL_SPOOL_H
 #define EYE_SPOOL_SPOOL_H
@@ -22,13 +22,12 @@
 enum spool_stmt {
     SS_CLEAR,
     SS_CLAIM,
-    SS_NO_APP,
-    SS_SESSIONS,
-    SS_VALID,
+    SS_CHECK,
+    SS_ADD_CATEGORIES,
+    SS_ADD_TYPES,
     SS_DEDUP,
+    SS_SESSIONS,
     SS_EVENTS,
-    SS_COUNT_SESSIONS,
-    SS_PRUNE_SESSIONS,
     SS_ERRORS,
     SS_DELETE,
     SS_DUPLICATES,
@@ -46,6 +45,12 @@ struct spool {
     uint64_t generation; /* of the writer endpoint when conn was opened */
     MYSQL_STMT *stmts[SS_NSTMTS];
     MYSQL_STMT *heartbeat; /* NULL when the schema has no heartbeat table yet */
+    /* Wall time spent in each statement (and, in the two extra slots, in
+     * spool/status.c's statements and in COMMIT) since the connection was
+     * opened: logged at debug level when it closes (bench/run.sh shows
+     * where a batch's time goes). */
+    int64_t stmt_us[SS_NSTMTS + 2];
+    uint64_t stmt_runs[SS_NSTMTS + 2];
 };
 
 /* What one batch did. */

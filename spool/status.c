@@ -5,10 +5,12 @@
  * One spool per process, so the prepared statements live here, beside the
  * spool's own.
  *
- * Rollups: the events and event_errors rows of a batch are exactly those
- * whose id is in spool_claim (both tables take the queue id as theirs; a
- * duplicate event is not inserted, so it is not there). They are grouped
- * by minute of receipt, application, type and outcome and added to their
+ * Rollups: a batch's stored events are its claimed queue rows that won
+ * their event_ids record, its errors the event_errors rows of its claimed
+ * ids (a duplicate is not inserted, so it is not there); both are read
+ * through the queue rows, before the batch deletes them, so every lookup
+ * has a whole primary key and touches one partition. They are grouped by
+ * minute of receipt, application, type and outcome and added to their
  * counter rows in primary-key order (one lock order for every spooler),
  * under this spooler's shard (pid % 8) so concurrent spoolers mostly touch
  * different rows.
@@ -90,22 +92,31 @@ static const char *const status_fixed_sql[ST_BATCH0] = {
                        "last_seen_at = NOW(6)",
     [ST_SEEN] = "INSERT INTO spool_status (spooler) VALUES (?) "
                 "ON DUPLICATE KEY UPDATE last_seen_at = NOW(6)",
+    /* A batch's stored events are its claimed queue rows that won their
+     * event_ids record (as spool/batch.c stores them); the names come from
+     * the queue row, as sent. */
     [ST_ROLLUP_EVENTS] =
         "INSERT INTO event_counts_minute (minute, application_id, category, name, outcome, "
         "shard, n) "
-        "SELECT STRAIGHT_JOIN DATE_FORMAT(e.received_at, '%Y-%m-%d %H:%i:00') AS m, "
-        "e.application_id, e.category, e.name, 'accepted', ?, COUNT(*) "
-        "FROM spool_claim c JOIN events e FORCE INDEX (PRIMARY) ON e.id = c.id "
-        "GROUP BY m, e.application_id, e.category, e.name "
-        "ORDER BY m, e.application_id, e.category, e.name "
+        "SELECT STRAIGHT_JOIN DATE_FORMAT(q.received_at, '%Y-%m-%d %H:%i:00') AS m, "
+        "q.application_id, q.category, q.name, 'accepted', ?, COUNT(*) "
+        "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+        "JOIN event_ids d ON d.application_id = q.application_id "
+        "AND d.event_id = q.event_id AND d.id = q.id "
+        "WHERE q.error_code IS NULL "
+        "GROUP BY m, q.application_id, q.category, q.name "
+        "ORDER BY m, q.application_id, q.category, q.name "
         "ON DUPLICATE KEY UPDATE n = event_counts_minute.n + VALUES(n)",
+    /* Its recorded errors: event_errors rows by their whole primary key
+     * (id, received_at), so each lookup goes to one partition. */
     [ST_ROLLUP_ERRORS] =
         "INSERT INTO event_counts_minute (minute, application_id, category, name, outcome, "
         "shard, n) "
         "SELECT STRAIGHT_JOIN DATE_FORMAT(x.received_at, '%Y-%m-%d %H:%i:00') AS m, "
         "x.application_id, COALESCE(x.category, '') AS cat, COALESCE(x.name, '') AS nam, "
         "x.code, ?, COUNT(*) "
-        "FROM spool_claim c JOIN event_errors x FORCE INDEX (PRIMARY) ON x.id = c.id "
+        "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+        "JOIN event_errors x FORCE INDEX (PRIMARY) ON x.id = q.id AND x.received_at = q.received_at "
         "GROUP BY m, x.application_id, cat, nam, x.code "
         "ORDER BY m, x.application_id, cat, nam, x.code "
         "ON DUPLICATE KEY UPDATE n = event_counts_minute.n + VALUES(n)",
@@ -257,15 +268,22 @@ bool spool_status_batch(struct spool *s, const struct spool_batch_stats *b, int6
         *failed_stmt = stmt;
         return false;
     }
-    if (b->events > 0 && !status_run_shard(status_stmts[ST_ROLLUP_EVENTS])) {
+    status_seen_ms = clock_mono_us() / 1000;
+    return true;
+}
+
+bool spool_status_rollups(struct spool *s, uint64_t events, uint64_t errors,
+                          MYSQL_STMT **failed_stmt)
+{
+    (void)s;
+    if (events > 0 && !status_run_shard(status_stmts[ST_ROLLUP_EVENTS])) {
         *failed_stmt = status_stmts[ST_ROLLUP_EVENTS];
         return false;
     }
-    if (b->errors > 0 && !status_run_shard(status_stmts[ST_ROLLUP_ERRORS])) {
+    if (errors > 0 && !status_run_shard(status_stmts[ST_ROLLUP_ERRORS])) {
         *failed_stmt = status_stmts[ST_ROLLUP_ERRORS];
         return false;
     }
-    status_seen_ms = clock_mono_us() / 1000;
     return true;
 }
 

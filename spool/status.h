@@ -25,11 +25,18 @@ bool spool_status_prepare(struct spool *s);
  * connection is closed. */
 void spool_status_close(void);
 
+/* Inside the batch's transaction, after its events and errors are
+ * inserted and before the claimed queue rows are deleted: adds its stored
+ * events (claimed rows that won their event_ids record) and recorded
+ * errors (events rows: events, event_errors rows: errors; 0 skips the
+ * statement) to event_counts_minute. Returns false when a statement failed
+ * (*failed_stmt: its MYSQL_STMT, to classify the error); the caller rolls
+ * back. */
+bool spool_status_rollups(struct spool *s, uint64_t events, uint64_t errors,
+                          MYSQL_STMT **failed_stmt);
+
 /* Inside the batch's transaction, before its COMMIT: adds the batch's
- * figures to this spooler's row and its stored events and errors (the
- * rows of events/event_errors whose id is in spool_claim) to the rollups.
- * Returns false when a statement failed (*failed_stmt: its MYSQL_STMT, to
- * classify the error); the caller rolls back. */
+ * figures to this spooler's row. Same failure contract. */
 bool spool_status_batch(struct spool *s, const struct spool_batch_stats *b, int64_t duration_us,
                         MYSQL_STMT **failed_stmt);
 
