@@ -52,12 +52,15 @@ static const struct {
      * Checked once at claim time: erasing an application deletes its queue
      * rows before the application and waits for the rows a spooler holds,
      * so the application cannot go while this batch holds its rows. The
-     * same pass counts the valid rows and those whose type event_types
-     * does not know yet (migration 013), so the two statements that add
-     * types run only in the rare batch that brings a new one. */
+     * same pass counts the valid rows, those whose type event_types does
+     * not know yet (migration 013), so the two statements that add types
+     * run only in the rare batch that brings a new one, and the valid
+     * rows' sessions, so create_sessions runs only when count_sessions
+     * did not find them all. */
     [SS_CHECK] = {"check_claim",
                   "SELECT COUNT(*) - COUNT(a.id), COALESCE(SUM(q.error_code IS NULL), 0), "
-                  "COALESCE(SUM(q.error_code IS NULL AND t.id IS NULL), 0) "
+                  "COALESCE(SUM(q.error_code IS NULL AND t.id IS NULL), 0), "
+                  "COUNT(DISTINCT IF(q.error_code IS NULL, q.session_key, NULL)) "
                   "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
                   "LEFT JOIN applications a ON a.id = q.application_id "
                   "LEFT JOIN event_categories ec ON ec.name = q.category "
@@ -93,23 +96,42 @@ static const struct {
                   "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
                   "WHERE q.error_code IS NULL ORDER BY q.application_id, q.event_id, q.id "
                   "ON DUPLICATE KEY UPDATE id = event_ids.id"},
-    /* The winners' sessions, created or counted in one statement, in
+    /* The winners' sessions: those that exist are counted by one UPDATE,
+     * then those that do not are created with their counts. Both go in
      * session_key order (one lock order for every spooler, always after
-     * their event_ids keys): a session is only made for an event that is
-     * stored, so a batch of duplicates leaves nothing to clean up. */
-    [SS_SESSIONS] = {"upsert_sessions",
-                     "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, "
-                     "event_count) "
-                     "SELECT STRAIGHT_JOIN q.session_key, MIN(q.occurred_at), MAX(q.occurred_at), "
-                     "COUNT(*) FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-                     "JOIN event_ids d ON d.application_id = q.application_id "
-                     "AND d.event_id = q.event_id AND d.id = q.id "
-                     "WHERE q.error_code IS NULL GROUP BY q.session_key "
-                     "ORDER BY q.session_key "
-                     "ON DUPLICATE KEY UPDATE "
-                     "event_count = sessions.event_count + VALUES(event_count), "
-                     "first_seen_at = LEAST(sessions.first_seen_at, VALUES(first_seen_at)), "
-                     "last_seen_at = GREATEST(sessions.last_seen_at, VALUES(last_seen_at))"},
+     * their event_ids keys), and a session is only made for an event that
+     * is stored, so a batch of duplicates leaves nothing to clean up. One
+     * INSERT ... ON DUPLICATE KEY UPDATE for both cost more than the two
+     * (bench: InnoDB inserts the new primary key first and undoes it when
+     * the unique key turns out taken). The ON DUPLICATE KEY clause of the
+     * second covers a session another spooler created meanwhile. */
+    [SS_SESSIONS] = {"count_sessions",
+                     "UPDATE (SELECT STRAIGHT_JOIN q.session_key, COUNT(*) AS n,"
+                     " MIN(q.occurred_at) AS first_at, MAX(q.occurred_at) AS last_at"
+                     " FROM spool_claim c JOIN event_queue q ON q.id = c.id"
+                     " JOIN event_ids d ON d.application_id = q.application_id"
+                     " AND d.event_id = q.event_id AND d.id = q.id"
+                     " WHERE q.error_code IS NULL GROUP BY q.session_key) x"
+                     " STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"
+                     " ON s.session_key = x.session_key "
+                     "SET s.event_count = s.event_count + x.n, "
+                     "s.first_seen_at = LEAST(s.first_seen_at, x.first_at), "
+                     "s.last_seen_at = GREATEST(s.last_seen_at, x.last_at)"},
+    [SS_NEW_SESSIONS] = {"create_sessions",
+                         "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, "
+                         "event_count) "
+                         "SELECT STRAIGHT_JOIN q.session_key, MIN(q.occurred_at), "
+                         "MAX(q.occurred_at), COUNT(*) "
+                         "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                         "JOIN event_ids d ON d.application_id = q.application_id "
+                         "AND d.event_id = q.event_id AND d.id = q.id "
+                         "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM sessions x "
+                         "WHERE x.session_key = q.session_key) "
+                         "GROUP BY q.session_key ORDER BY q.session_key "
+                         "ON DUPLICATE KEY UPDATE "
+                         "event_count = sessions.event_count + VALUES(event_count), "
+                         "first_seen_at = LEAST(sessions.first_seen_at, VALUES(first_seen_at)), "
+                         "last_seen_at = GREATEST(sessions.last_seen_at, VALUES(last_seen_at))"},
     /* The join order is fixed (STRAIGHT_JOIN: claim, queue, its dedup
      * record, sessions by key, then the type's two ids). Left to itself the
      * optimizer may scan the whole sessions index and join the claim to it
@@ -364,9 +386,9 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         spool_status_idle(s);
         return SPOOL_OK;
     }
-    long long check[3];
-    STEP(SS_CHECK, spool_scalars(s, SS_CHECK, check, 3));
-    long long no_app = check[0], valid = check[1], new_types = check[2];
+    long long check[4];
+    STEP(SS_CHECK, spool_scalars(s, SS_CHECK, check, 4));
+    long long no_app = check[0], valid = check[1], new_types = check[2], sessions = check[3];
     if (no_app != 0) {
         mysql_rollback(s->conn);
         snprintf(reason, reason_len, "%lld rows of an application that does not exist", no_app);
@@ -378,8 +400,16 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         STEP(SS_ADD_TYPES, spool_run(s, SS_ADD_TYPES, NULL, &ignored));
     }
     STEP(SS_DEDUP, spool_run(s, SS_DEDUP, NULL, &winners));
-    if (valid > 0)
-        STEP(SS_SESSIONS, spool_run(s, SS_SESSIONS, NULL, &ignored));
+    if (winners > 0) {
+        /* Every row count_sessions matches it changes (event_count grows),
+         * so its affected rows are the sessions it found; fewer than the
+         * valid rows' sessions means new ones (or sessions of duplicates
+         * only, which create_sessions then skips). */
+        uint64_t counted = 0;
+        STEP(SS_SESSIONS, spool_run(s, SS_SESSIONS, NULL, &counted));
+        if (counted < (uint64_t)sessions)
+            STEP(SS_NEW_SESSIONS, spool_run(s, SS_NEW_SESSIONS, NULL, &ignored));
+    }
     STEP(SS_EVENTS, spool_run(s, SS_EVENTS, NULL, &inserted));
     if (inserted != winners) {
         mysql_rollback(s->conn);

@@ -27,6 +27,7 @@ enum spool_stmt {
     SS_ADD_TYPES,
     SS_DEDUP,
     SS_SESSIONS,
+    SS_NEW_SESSIONS,
     SS_EVENTS,
     SS_ERRORS,
     SS_DELETE,

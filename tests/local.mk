@@ -20,6 +20,7 @@ INTEGRATION_TESTS = \
 	tests/integration/install.sh \
 	tests/integration/retention.sh \
 	tests/integration/metrics.sh \
+	tests/integration/migrate_013.sh \
 	tests/integration/prometheus.sh \
 	tests/integration/rollups.sh \
 	tests/integration/rules_admin.sh \
