@@ -25,7 +25,9 @@
  * FORCE INDEX and STRAIGHT_JOIN: on a young database the optimizer's
  * statistics say the sessions table is tiny and it picks full scans, which
  * cost hundreds of milliseconds per batch (and lock more rows) once the
- * table has grown. Every statement is driven from the claim.
+ * table has grown; with a small queue it reads the whole queue and probes
+ * the claim instead of the other way round. Every statement is driven
+ * from the claim, by STRAIGHT_JOIN.
  */
 #include "autoconfig.h"
 
@@ -38,6 +40,65 @@
 #include "lib/db.h"
 #include "lib/log.h"
 #include "spool/status.h"
+
+/* The claimed rows that won their event_ids record (are stored). When
+ * record_event_ids inserted a record for every valid row (no duplicate:
+ * the usual batch), every valid row is a winner, and the _all variants of
+ * the statements below leave this join out. */
+#define SPOOL_WON                                                                                  \
+    " JOIN event_ids d ON d.application_id = q.application_id"                                     \
+    " AND d.event_id = q.event_id AND d.id = q.id"
+
+/* The winners' sessions: those that exist are counted by one UPDATE,
+ * then those that do not are created with their counts. Both go in
+ * session_key order (one lock order for every spooler, always after
+ * their event_ids keys), and a session is only made for an event that
+ * is stored, so a batch of duplicates leaves nothing to clean up. One
+ * INSERT ... ON DUPLICATE KEY UPDATE for both cost more than the two
+ * (bench: InnoDB inserts the new primary key first and undoes it when
+ * the unique key turns out taken). The ON DUPLICATE KEY clause of the
+ * second covers a session another spooler created meanwhile. */
+#define SPOOL_COUNT_SESSIONS(won)                                                                  \
+    "UPDATE (SELECT STRAIGHT_JOIN q.session_key, COUNT(*) AS n,"                                   \
+    " MIN(q.occurred_at) AS first_at, MAX(q.occurred_at) AS last_at"                               \
+    " FROM spool_claim c JOIN event_queue q ON q.id = c.id" won                                    \
+    " WHERE q.error_code IS NULL GROUP BY q.session_key) x"                                        \
+    " STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"                                      \
+    " ON s.session_key = x.session_key "                                                           \
+    "SET s.event_count = s.event_count + x.n, "                                                    \
+    "s.first_seen_at = LEAST(s.first_seen_at, x.first_at), "                                       \
+    "s.last_seen_at = GREATEST(s.last_seen_at, x.last_at)"
+#define SPOOL_CREATE_SESSIONS(won)                                                                 \
+    "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, event_count) "                \
+    "SELECT STRAIGHT_JOIN q.session_key, MIN(q.occurred_at), MAX(q.occurred_at), COUNT(*) "        \
+    "FROM spool_claim c JOIN event_queue q ON q.id = c.id" won " "                                 \
+    "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM sessions x "                         \
+    "WHERE x.session_key = q.session_key) "                                                        \
+    "GROUP BY q.session_key ORDER BY q.session_key "                                               \
+    "ON DUPLICATE KEY UPDATE event_count = sessions.event_count + VALUES(event_count), "           \
+    "first_seen_at = LEAST(sessions.first_seen_at, VALUES(first_seen_at)), "                       \
+    "last_seen_at = GREATEST(sessions.last_seen_at, VALUES(last_seen_at))"
+
+/* The join order is fixed (STRAIGHT_JOIN: claim, queue, its dedup record,
+ * sessions by key, then the type's two ids). Left to itself the optimizer
+ * may scan the whole sessions index and join the claim to it through a
+ * join buffer: at 20,000 sessions that was ~350 ms per 1,000-row batch,
+ * 90% of the drain. events has no foreign keys (it is partitioned): the
+ * joins keep an event from pointing at no session or type (check_claim did
+ * the same for applications), and spool_batch checks that every winner was
+ * stored. Rows go in in the order of the primary key (occurred_at, id). */
+#define SPOOL_INSERT_EVENTS(won)                                                                   \
+    "INSERT INTO events (occurred_at, id, event_id, application_id, session_id, category_id, "     \
+    "type_id, data, client_timestamp, sent_at, clock_skew_us, skew_corrected, received_at, "       \
+    "rules_version, user_agent, client_ip) "                                                       \
+    "SELECT STRAIGHT_JOIN q.occurred_at, q.id, q.event_id, q.application_id, s.id, ec.id, t.id, "  \
+    "q.data, q.client_timestamp, q.sent_at, q.clock_skew_us, q.skew_corrected, q.received_at, "    \
+    "q.rules_version, q.user_agent, q.client_ip "                                                  \
+    "FROM spool_claim c JOIN event_queue q ON q.id = c.id" won " "                                 \
+    "JOIN sessions s FORCE INDEX (uq_sessions_key) ON s.session_key = q.session_key "              \
+    "JOIN event_categories ec ON ec.name = q.category "                                            \
+    "JOIN event_types t ON t.category_id = ec.id AND t.name = q.name "                             \
+    "WHERE q.error_code IS NULL ORDER BY q.occurred_at, q.id"
 
 static const struct {
     const char *name;
@@ -58,7 +119,7 @@ static const struct {
      * rows' sessions, so create_sessions runs only when count_sessions
      * did not find them all. */
     [SS_CHECK] = {"check_claim",
-                  "SELECT COUNT(*) - COUNT(a.id), COALESCE(SUM(q.error_code IS NULL), 0), "
+                  "SELECT STRAIGHT_JOIN COUNT(*) - COUNT(a.id), COALESCE(SUM(q.error_code IS NULL), 0), "
                   "COALESCE(SUM(q.error_code IS NULL AND t.id IS NULL), 0), "
                   "COUNT(DISTINCT IF(q.error_code IS NULL, q.session_key, NULL)) "
                   "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
@@ -73,13 +134,13 @@ static const struct {
      * commit, then skips the row). */
     [SS_ADD_CATEGORIES] = {"add_categories",
                            "INSERT IGNORE INTO event_categories (name) "
-                           "SELECT q.category FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                           "SELECT STRAIGHT_JOIN q.category FROM spool_claim c JOIN event_queue q ON q.id = c.id "
                            "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM "
                            "event_categories x WHERE x.name = q.category) "
                            "GROUP BY q.category ORDER BY q.category"},
     [SS_ADD_TYPES] = {"add_types",
                       "INSERT IGNORE INTO event_types (category_id, name) "
-                      "SELECT ec.id, q.name FROM spool_claim c JOIN event_queue q ON q.id = c.id "
+                      "SELECT STRAIGHT_JOIN ec.id, q.name FROM spool_claim c JOIN event_queue q ON q.id = c.id "
                       "JOIN event_categories ec ON ec.name = q.category "
                       "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM event_types x "
                       "WHERE x.category_id = ec.id AND x.name = q.name) "
@@ -92,7 +153,7 @@ static const struct {
      * batch wins), so concurrent batches lock these keys in one order. */
     [SS_DEDUP] = {"record_event_ids",
                   "INSERT INTO event_ids (application_id, event_id, id, occurred_at) "
-                  "SELECT q.application_id, q.event_id, q.id, q.occurred_at "
+                  "SELECT STRAIGHT_JOIN q.application_id, q.event_id, q.id, q.occurred_at "
                   "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
                   "WHERE q.error_code IS NULL ORDER BY q.application_id, q.event_id, q.id "
                   "ON DUPLICATE KEY UPDATE id = event_ids.id"},
@@ -105,58 +166,12 @@ static const struct {
      * (bench: InnoDB inserts the new primary key first and undoes it when
      * the unique key turns out taken). The ON DUPLICATE KEY clause of the
      * second covers a session another spooler created meanwhile. */
-    [SS_SESSIONS] = {"count_sessions",
-                     "UPDATE (SELECT STRAIGHT_JOIN q.session_key, COUNT(*) AS n,"
-                     " MIN(q.occurred_at) AS first_at, MAX(q.occurred_at) AS last_at"
-                     " FROM spool_claim c JOIN event_queue q ON q.id = c.id"
-                     " JOIN event_ids d ON d.application_id = q.application_id"
-                     " AND d.event_id = q.event_id AND d.id = q.id"
-                     " WHERE q.error_code IS NULL GROUP BY q.session_key) x"
-                     " STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"
-                     " ON s.session_key = x.session_key "
-                     "SET s.event_count = s.event_count + x.n, "
-                     "s.first_seen_at = LEAST(s.first_seen_at, x.first_at), "
-                     "s.last_seen_at = GREATEST(s.last_seen_at, x.last_at)"},
-    [SS_NEW_SESSIONS] = {"create_sessions",
-                         "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, "
-                         "event_count) "
-                         "SELECT STRAIGHT_JOIN q.session_key, MIN(q.occurred_at), "
-                         "MAX(q.occurred_at), COUNT(*) "
-                         "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-                         "JOIN event_ids d ON d.application_id = q.application_id "
-                         "AND d.event_id = q.event_id AND d.id = q.id "
-                         "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM sessions x "
-                         "WHERE x.session_key = q.session_key) "
-                         "GROUP BY q.session_key ORDER BY q.session_key "
-                         "ON DUPLICATE KEY UPDATE "
-                         "event_count = sessions.event_count + VALUES(event_count), "
-                         "first_seen_at = LEAST(sessions.first_seen_at, VALUES(first_seen_at)), "
-                         "last_seen_at = GREATEST(sessions.last_seen_at, VALUES(last_seen_at))"},
-    /* The join order is fixed (STRAIGHT_JOIN: claim, queue, its dedup
-     * record, sessions by key, then the type's two ids). Left to itself the
-     * optimizer may scan the whole sessions index and join the claim to it
-     * through a join buffer: at 20,000 sessions that was ~350 ms per
-     * 1,000-row batch, 90% of the drain. events has no foreign keys (it is
-     * partitioned): the joins keep an event from pointing at no session or
-     * type (check_claim did the same for applications), and spool_batch
-     * checks that every winner was stored. Rows go in in the order of the
-     * primary key (occurred_at, id). */
-    [SS_EVENTS] = {"insert_events",
-                   "INSERT INTO events (occurred_at, id, event_id, application_id, session_id, "
-                   "category_id, type_id, data, client_timestamp, sent_at, clock_skew_us, "
-                   "skew_corrected, received_at, rules_version, user_agent, client_ip) "
-                   "SELECT STRAIGHT_JOIN q.occurred_at, q.id, q.event_id, q.application_id, s.id,"
-                   " ec.id, t.id, q.data, q.client_timestamp, q.sent_at,"
-                   " q.clock_skew_us, q.skew_corrected, q.received_at, q.rules_version,"
-                   " q.user_agent, q.client_ip "
-                   "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-                   "JOIN event_ids d ON d.application_id = q.application_id "
-                   "AND d.event_id = q.event_id AND d.id = q.id "
-                   "JOIN sessions s FORCE INDEX (uq_sessions_key) "
-                   "ON s.session_key = q.session_key "
-                   "JOIN event_categories ec ON ec.name = q.category "
-                   "JOIN event_types t ON t.category_id = ec.id AND t.name = q.name "
-                   "WHERE q.error_code IS NULL ORDER BY q.occurred_at, q.id"},
+    [SS_SESSIONS] = {"count_sessions", SPOOL_COUNT_SESSIONS(SPOOL_WON)},
+    [SS_SESSIONS_ALL] = {"count_sessions_all", SPOOL_COUNT_SESSIONS("")},
+    [SS_NEW_SESSIONS] = {"create_sessions", SPOOL_CREATE_SESSIONS(SPOOL_WON)},
+    [SS_NEW_SESSIONS_ALL] = {"create_sessions_all", SPOOL_CREATE_SESSIONS("")},
+    [SS_EVENTS] = {"insert_events", SPOOL_INSERT_EVENTS(SPOOL_WON)},
+    [SS_EVENTS_ALL] = {"insert_events_all", SPOOL_INSERT_EVENTS("")},
     /* A rejected event is recorded once per application and event_id, as
      * a stored one is: a client that retries after a lost answer sends it
      * again. There is no unique key to lean on (event_errors is to be
@@ -178,20 +193,20 @@ static const struct {
                    "q.rules_version, q.user_agent, q.client_ip "
                    "FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q.application_id,"
                    " q.event_id ORDER BY q.id) AS delivery"
-                   " FROM event_queue q JOIN spool_claim c ON c.id = q.id"
+                   " FROM spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id"
                    " WHERE q.error_code IS NOT NULL) q "
                    "WHERE q.event_id IS NULL OR (q.delivery = 1 AND NOT EXISTS ("
                    "SELECT 1 FROM event_errors x FORCE INDEX (ix_event_errors_event_id)"
                    " WHERE x.event_id = q.event_id AND x.application_id = q.application_id)) "
                    "ORDER BY q.id"},
     [SS_DELETE] = {"delete_claimed",
-                   "DELETE q FROM event_queue q JOIN spool_claim c ON c.id = q.id"},
+                   "DELETE q FROM spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id"},
     [SS_DUPLICATES] = {"count_duplicates",
                        "UPDATE spool_counters SET value = value + ? WHERE name = 'duplicates'"},
-    [SS_ATTEMPT] = {"count_attempt", "UPDATE event_queue q JOIN spool_claim c ON c.id = q.id "
+    [SS_ATTEMPT] = {"count_attempt", "UPDATE spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id "
                                      "SET q.attempts = q.attempts + 1"},
-    [SS_ATTEMPTS] = {"read_attempts", "SELECT COALESCE(MAX(q.attempts), 0) FROM event_queue q "
-                                      "JOIN spool_claim c ON c.id = q.id"},
+    [SS_ATTEMPTS] = {"read_attempts", "SELECT COALESCE(MAX(q.attempts), 0) FROM spool_claim c "
+                                      "STRAIGHT_JOIN event_queue q ON q.id = c.id"},
     [SS_QUARANTINE] = {"quarantine",
                        "INSERT INTO event_quarantine (id, application_id, received_at, event_id,"
                        " session_key, category, name, occurred_at, client_timestamp, sent_at,"
@@ -203,7 +218,7 @@ static const struct {
                        " q.clock_skew_us, q.skew_corrected, q.rules_version, q.data,"
                        " q.error_code, q.error_pointer, q.error_message, q.payload,"
                        " q.payload_truncated, q.attempts, ?, q.user_agent, q.client_ip "
-                       "FROM event_queue q JOIN spool_claim c ON c.id = q.id"},
+                       "FROM spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id"},
     /* A plain (non-locking) read: it sees rows others hold locked. */
     [SS_QUEUED] = {"queue_has_rows", "SELECT COUNT(*) FROM (SELECT 1 FROM event_queue LIMIT 1) q"},
     [SS_QUARANTINED] = {"count_quarantined",
@@ -400,17 +415,24 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         STEP(SS_ADD_TYPES, spool_run(s, SS_ADD_TYPES, NULL, &ignored));
     }
     STEP(SS_DEDUP, spool_run(s, SS_DEDUP, NULL, &winners));
+    /* record_event_ids' affected rows are the records it inserted (the
+     * no-op update of a duplicate counts 0): all valid rows won when they
+     * are as many. */
+    bool all_won = winners == (uint64_t)valid;
     if (winners > 0) {
         /* Every row count_sessions matches it changes (event_count grows),
          * so its affected rows are the sessions it found; fewer than the
          * valid rows' sessions means new ones (or sessions of duplicates
          * only, which create_sessions then skips). */
         uint64_t counted = 0;
-        STEP(SS_SESSIONS, spool_run(s, SS_SESSIONS, NULL, &counted));
+        int id = all_won ? SS_SESSIONS_ALL : SS_SESSIONS;
+        STEP(id, spool_run(s, id, NULL, &counted));
+        id = all_won ? SS_NEW_SESSIONS_ALL : SS_NEW_SESSIONS;
         if (counted < (uint64_t)sessions)
-            STEP(SS_NEW_SESSIONS, spool_run(s, SS_NEW_SESSIONS, NULL, &ignored));
+            STEP(id, spool_run(s, id, NULL, &ignored));
+        id = all_won ? SS_EVENTS_ALL : SS_EVENTS;
+        STEP(id, spool_run(s, id, NULL, &inserted));
     }
-    STEP(SS_EVENTS, spool_run(s, SS_EVENTS, NULL, &inserted));
     if (inserted != winners) {
         mysql_rollback(s->conn);
         snprintf(reason, reason_len, "%llu valid rows could not be stored (no session or type?)",
@@ -426,7 +448,7 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
     /* The rollups read the claimed queue rows: before they are deleted. */
     MYSQL_STMT *failed = NULL;
     int64_t t0 = clock_mono_us();
-    bool rollups_ok = spool_status_rollups(s, inserted, errors, &failed);
+    bool rollups_ok = spool_status_rollups(s, inserted, errors, all_won, &failed);
     s->stmt_us[SS_T_STATUS] += clock_mono_us() - t0;
     if (!rollups_ok)
         return spool_fail(s, failed, -1, reason, reason_len);

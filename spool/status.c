@@ -41,6 +41,7 @@ enum {
     ST_QUARANTINED,
     ST_SEEN,
     ST_ROLLUP_EVENTS,
+    ST_ROLLUP_EVENTS_ALL,
     ST_ROLLUP_ERRORS,
     ST_BATCH0, /* + bucket */
     ST_N = ST_BATCH0 + STATUS_NB
@@ -55,6 +56,19 @@ static int64_t status_seen_ms;
 #define STATUS_SUMS                                                                                \
     "batches, rows_moved, events, errors, duplicates, quarantined, batch_us_sum, b0, b1, b2, b3, " \
     "b4, b5, b6, b7, b8, b9, b10"
+
+/* A batch's stored events are its claimed queue rows that won their
+ * event_ids record (as spool/batch.c stores them; won: that join, or ""
+ * when every valid row won); the names come from the queue row, as sent. */
+#define STATUS_ROLLUP_EVENTS(won)                                                                  \
+    "INSERT INTO event_counts_minute (minute, application_id, category, name, outcome, shard, n) " \
+    "SELECT STRAIGHT_JOIN DATE_FORMAT(q.received_at, '%Y-%m-%d %H:%i:00') AS m, "                  \
+    "q.application_id, q.category, q.name, 'accepted', ?, COUNT(*) "                               \
+    "FROM spool_claim c JOIN event_queue q ON q.id = c.id" won " "                                 \
+    "WHERE q.error_code IS NULL "                                                                  \
+    "GROUP BY m, q.application_id, q.category, q.name "                                            \
+    "ORDER BY m, q.application_id, q.category, q.name "                                            \
+    "ON DUPLICATE KEY UPDATE n = event_counts_minute.n + VALUES(n)"
 
 static const char *const status_fixed_sql[ST_BATCH0] = {
     /* Rows of spoolers not seen for a day are folded into '_retired' at
@@ -92,21 +106,10 @@ static const char *const status_fixed_sql[ST_BATCH0] = {
                        "last_seen_at = NOW(6)",
     [ST_SEEN] = "INSERT INTO spool_status (spooler) VALUES (?) "
                 "ON DUPLICATE KEY UPDATE last_seen_at = NOW(6)",
-    /* A batch's stored events are its claimed queue rows that won their
-     * event_ids record (as spool/batch.c stores them); the names come from
-     * the queue row, as sent. */
-    [ST_ROLLUP_EVENTS] =
-        "INSERT INTO event_counts_minute (minute, application_id, category, name, outcome, "
-        "shard, n) "
-        "SELECT STRAIGHT_JOIN DATE_FORMAT(q.received_at, '%Y-%m-%d %H:%i:00') AS m, "
-        "q.application_id, q.category, q.name, 'accepted', ?, COUNT(*) "
-        "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-        "JOIN event_ids d ON d.application_id = q.application_id "
-        "AND d.event_id = q.event_id AND d.id = q.id "
-        "WHERE q.error_code IS NULL "
-        "GROUP BY m, q.application_id, q.category, q.name "
-        "ORDER BY m, q.application_id, q.category, q.name "
-        "ON DUPLICATE KEY UPDATE n = event_counts_minute.n + VALUES(n)",
+    [ST_ROLLUP_EVENTS] = STATUS_ROLLUP_EVENTS(" JOIN event_ids d ON d.application_id = "
+                                              "q.application_id AND d.event_id = q.event_id "
+                                              "AND d.id = q.id"),
+    [ST_ROLLUP_EVENTS_ALL] = STATUS_ROLLUP_EVENTS(""),
     /* Its recorded errors: event_errors rows by their whole primary key
      * (id, received_at), so each lookup goes to one partition. */
     [ST_ROLLUP_ERRORS] =
@@ -272,12 +275,13 @@ bool spool_status_batch(struct spool *s, const struct spool_batch_stats *b, int6
     return true;
 }
 
-bool spool_status_rollups(struct spool *s, uint64_t events, uint64_t errors,
+bool spool_status_rollups(struct spool *s, uint64_t events, uint64_t errors, bool all_won,
                           MYSQL_STMT **failed_stmt)
 {
     (void)s;
-    if (events > 0 && !status_run_shard(status_stmts[ST_ROLLUP_EVENTS])) {
-        *failed_stmt = status_stmts[ST_ROLLUP_EVENTS];
+    MYSQL_STMT *ev = status_stmts[all_won ? ST_ROLLUP_EVENTS_ALL : ST_ROLLUP_EVENTS];
+    if (events > 0 && !status_run_shard(ev)) {
+        *failed_stmt = ev;
         return false;
     }
     if (errors > 0 && !status_run_shard(status_stmts[ST_ROLLUP_ERRORS])) {
