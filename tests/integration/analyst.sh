@@ -123,15 +123,16 @@ PATHS
 # The keyset cursor: the next page is the same range, started after the
 # last row sent, so the range reaches into the index's id as well (+8).
 while IFS='|' read -r f want; do
+  lbl=${f%&}; lbl=${lbl:-time alone}
   get "/v1/events?${f}from=2023-03-01&to=2023-03-02&limit=2"
   cursor=$(json_get "$HTTP_BODY" .next)
   api_plan "$RKEY" "/v1/events?${f}from=2023-03-01&to=2023-03-02&limit=2&after=$cursor"
-  like "$PLAN" "$want" "read API, ${f:-time alone, }the page after $cursor: $PLAN"
+  like "$PLAN" "$want" "read API, $lbl, the page after $cursor: $PLAN"
   is "$(json_get "$HTTP_BODY" '.events[0].id')" \
     "$(sql "SELECT e.id FROM events e JOIN event_categories c ON c.id = e.category_id JOIN event_types t ON t.id = e.type_id
             WHERE e.occurred_at >= '2023-03-01' AND e.occurred_at < '2023-03-02'
               $([ -n "$f" ] && echo "AND c.name = 'cat-1'") $([[ $f == *name* ]] && echo "AND t.name = 'name-1'")
-            ORDER BY e.occurred_at, e.id LIMIT 1 OFFSET 2")" "read API, ${f:-time alone, }the page after the cursor starts at the third row"
+            ORDER BY e.occurred_at, e.id LIMIT 1 OFFSET 2")" "read API, $lbl: the page after the cursor starts at the third row"
 done <<'PAGES'
 category=cat-1&|e:range:ix_events_category_time:18:p202303 
 category=cat-1&name=name-1&|e:range:ix_events_type_time:18:p202303 
@@ -145,6 +146,9 @@ is "$HTTP_STATUS" 200 "GET /v1/events with a read key: 200"
 is "$(json_get "$HTTP_BODY" '[.events[].data.path] | join(",")')" "/c,/a,/b,/" "a session's events in time order, equal times by arrival"
 get "/v1/events?category=page%20interaction&name=pageview&from=2024-05-01T00:00:00Z&to=2024-05-02"
 is "$(json_get "$HTTP_BODY" '[.events[].data.path] | join(",")')" "/c,/a,/b" "category + name + time range"
+get "/v1/events?session_id=s1&name=cta%20click"
+is "$HTTP_STATUS:$(json_get "$HTTP_BODY" '[.events[] | "\(.category)/\(.name)"] | join(",")')" "200:page interaction/cta click" \
+  "name without category: the events of that name, their category and name from the dimension tables"
 get "/v1/events?from=2024-05-02%2012:00:00&to=2024-05-03T00:00:00%2B00:00"
 is "$(json_get "$HTTP_BODY" '[.events[].session_id] | join(",")')" "s2" "from is inclusive, RFC 3339 offsets work"
 get "/v1/sessions/s1/events"
