@@ -9,8 +9,13 @@
  * statement.
  * Filters become index ranges: session_id -> ix_events_session_time,
  * category[/name] + time -> ix_events_category_time / ix_events_type_time,
- * time alone -> ix_events_time. The cursor is the last row's (time, id),
- * so the next page starts right after it whatever was inserted meanwhile.
+ * time alone -> the primary key (occurred_at, id). events holds a
+ * category's and a type's id only (migration 013): their names come from
+ * event_categories and event_types by join, and a filter on them is a
+ * condition on the joined row's name, which the unique name keys make a
+ * constant before events is read, so the range is on the id. The cursor
+ * is the last row's (time, id), so the next page starts right after it
+ * whatever was inserted meanwhile.
  *
  * A page (at most 1001 rows) is fetched whole by the client library, then
  * written row by row through request_stream_*; limit + 1 rows are read to
@@ -304,12 +309,16 @@ static const struct read_col read_error_cols[] = {
 #define READ_ERROR_NCOLS ((int)(sizeof(read_error_cols) / sizeof(read_error_cols[0])))
 
 #define READ_TIME_FMT "'%Y-%m-%dT%H:%i:%s.%fZ'"
+/* The dimension rows of an event: its category's and its type's name. */
+#define READ_EVENT_TYPE_JOIN                                                                       \
+    " JOIN event_categories c ON c.id = e.category_id JOIN event_types t ON t.id = e.type_id"
 /* One session's events, numbered in order (the ? is its session_key). */
 #define READ_TIMELINE_SQL                                                                          \
-    "SELECT e.id, e.event_id, s.session_key, e.category, e.name, e.data, e.occurred_at, "          \
-    "e.received_at, (SELECT a.name FROM applications a WHERE a.id = e.application_id) "            \
-    "AS application, ROW_NUMBER() OVER (ORDER BY e.occurred_at, e.id) AS seq "                     \
-    "FROM events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key = ?"
+    "SELECT e.id, e.event_id, s.session_key, c.name AS category, t.name AS name, e.data, "         \
+    "e.occurred_at, e.received_at, (SELECT a.name FROM applications a WHERE "                      \
+    "a.id = e.application_id) AS application, ROW_NUMBER() OVER (ORDER BY e.occurred_at, e.id) "   \
+    "AS seq FROM events e JOIN sessions s ON s.id = e.session_id" READ_EVENT_TYPE_JOIN             \
+    " WHERE s.session_key = ?"
 /* The same numbered among one application's events only (the second ? is
  * its id): an application-scoped key sees a shared session as if only its
  * application had fed it, so seq has no gaps where others' events are. */
@@ -343,7 +352,8 @@ struct read_list {
     /* The index named in FORCE INDEX: the first whose filters (a mask) are
      * all given; the last entry needs none (NULL there: no hint). It is the one that
      * gives the filter's order: at 10M events the optimizer otherwise
-     * sometimes sorted a whole busy day (bench/queries). */
+     * sometimes sorted a whole busy day (bench/queries). Naming PRIMARY
+     * also keeps a time range from being read through another index. */
     struct {
         unsigned need;
         const char *index;
@@ -376,27 +386,32 @@ enum { TOF_SESSION, TOF_SCOPE, TOF_AFTER };
 
 /* The columns hold '%' (DATE_FORMAT): they are never a format string. The
  * application's name comes from a scalar subquery so that the listed table
- * alone drives the plan. */
+ * alone drives the plan. A category filter names the joined category row
+ * (c.name: one row by uq_event_categories_name, a constant of the plan),
+ * so events is read as a range of (category_id, occurred_at); a name
+ * filter names the type row of that category (t.category_id = c.id, then
+ * by uq_event_types_name a constant too), a range of (type_id,
+ * occurred_at). A category or type no event has ever had: no rows. */
 static const struct read_list read_events_list = {
     .name = "read_events",
     .slot = SLOT_EVENTS,
     .select = "SELECT e.id, e.event_id, s.session_key, "
-              "(SELECT a.name FROM applications a WHERE a.id = e.application_id), e.category, "
-              "e.name, e.data, DATE_FORMAT(e.occurred_at, " READ_TIME_FMT
+              "(SELECT a.name FROM applications a WHERE a.id = e.application_id), c.name, "
+              "t.name, e.data, DATE_FORMAT(e.occurred_at, " READ_TIME_FMT
               "), DATE_FORMAT(e.received_at, " READ_TIME_FMT
               "), " READ_US("e.occurred_at") ", NULL FROM events e",
-    .join = " JOIN sessions s ON s.id = e.session_id",
+    .join = READ_EVENT_TYPE_JOIN " JOIN sessions s ON s.id = e.session_id",
     .order = READ_ORDER("e.occurred_at", "e.id"),
     .indexes = {{B_(EF_SESSION), "ix_events_session_time"},
                 {B_(EF_CATEGORY) | B_(EF_NAME), "ix_events_type_time"},
                 {B_(EF_CATEGORY), "ix_events_category_time"},
                 {B_(EF_SCOPE), "ix_events_application_time"},
-                {0, "ix_events_time"}},
+                {0, "PRIMARY"}},
     .filters = {[EF_SESSION] = {" AND e.session_id = (SELECT id FROM sessions WHERE "
                                 "session_key = ?)",
                                 READ_TEXT(session_id)},
-                [EF_CATEGORY] = {" AND e.category = ?", READ_TEXT(category)},
-                [EF_NAME] = {" AND e.name = ?", READ_TEXT(name)},
+                [EF_CATEGORY] = {" AND c.name = ?", READ_TEXT(category)},
+                [EF_NAME] = {" AND t.category_id = c.id AND t.name = ?", READ_TEXT(name)},
                 [EF_SCOPE] = {" AND e.application_id = ?", RB_SCOPE, 0},
                 READ_RANGE_FILTERS("e.occurred_at", "e.id")},
     .cols = read_event_cols,

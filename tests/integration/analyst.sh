@@ -33,30 +33,53 @@ out=$(mariadb --no-defaults -ueye_analyst -p"$analyst_pw" -S "$STACK_DB_SOCKET" 
 is "$(echo $out)" "5 1" "the analyst account reads the views"
 
 # --- every README query uses an index --------------------------------------------
-# 60,000 events over 3,000 sessions and 30 types, so plans are real plans.
+# 60,000 events over 3,000 sessions and 30 types (6 categories of 5 names,
+# in the dimension tables as eye-spool fills them), so plans are real plans.
+# Every month from 2023-01 has a partition of its own, so a time-bounded
+# query can be seen to prune to one.
+stack_admin partitions --ensure --from 2023-01 >/dev/null; ok $? "eye-admin partitions --from 2023-01 splits the oldest month"
 sql "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, event_count)
      SELECT CONCAT('bulk-', seq), '2023-01-01', '2023-01-01', 20 FROM seq_1_to_3000"
-sql "INSERT INTO events (id, event_id, application_id, session_id, category, name, data, occurred_at, client_timestamp, received_at, rules_version)
-     SELECT 1000000 + q.seq, UUID(), 1, s.id, CONCAT('cat-', q.seq % 6), CONCAT('name-', q.seq % 5), '{}',
+sql "INSERT INTO event_categories (name) SELECT CONCAT('cat-', seq) FROM seq_0_to_5"
+sql "INSERT INTO event_types (category_id, name)
+     SELECT c.id, CONCAT('name-', n.seq) FROM event_categories c JOIN seq_0_to_4 n WHERE c.name LIKE 'cat-%'"
+sql "INSERT INTO events (id, event_id, application_id, session_id, category_id, type_id, data, occurred_at, client_timestamp, received_at, rules_version)
+     SELECT 1000000 + q.seq, UUID(), 1, s.id, c.id, t.id, '{}',
             '2023-01-01' + INTERVAL q.seq * 5 MINUTE, '2023-01-01', NOW(6), 'bulk'
-     FROM seq_1_to_60000 q JOIN sessions s ON s.session_key = CONCAT('bulk-', 1 + q.seq % 3000)"
+     FROM seq_1_to_60000 q JOIN sessions s ON s.session_key = CONCAT('bulk-', 1 + q.seq % 3000)
+     JOIN event_categories c ON c.name = CONCAT('cat-', q.seq % 6)
+     JOIN event_types t ON t.category_id = c.id AND t.name = CONCAT('name-', q.seq % 5)"
+is "$(sql "SELECT COUNT(*), COUNT(DISTINCT type_id) FROM events WHERE rules_version = 'bulk'" | tr '\t' :)" "60000:30" \
+  "the bulk events are of 30 types"
 sql "INSERT INTO event_errors (id, application_id, received_at, category, name, code, pointer, message, rules_version)
      SELECT 2000000 + seq, 1, '2023-01-01' + INTERVAL seq * 10 MINUTE, 'cat-1', 'name-1', ELT(1 + seq % 3, 'wrong_type', 'too_long', 'missing_field'), '', '', 'bulk' FROM seq_1_to_20000"
-sql "ANALYZE TABLE events, sessions, event_errors" >/dev/null
-# explain QUERY: "table:type:key" for every table the plan reads.
-explain() { sql "EXPLAIN $1" | awk -F'\t' '{print $3 ":" $4 ":" $6}' | tr '\n' ' '; }
-while IFS='|' read -r label query want; do
+sql "ANALYZE TABLE events, sessions, event_errors, event_categories, event_types" >/dev/null
+# explain QUERY: "table:type:key:key_len:partitions" for every table the
+# plan reads (EXPLAIN PARTITIONS).
+explain() { sql "EXPLAIN PARTITIONS $1" | awk -F'\t' '{print $3 ":" $5 ":" $7 ":" $8 ":" $4}' | tr '\n' ' '; }
+# table_parts PLAN: "table=partitions" for each of events (e) and
+# event_errors that PLAN reads.
+table_parts() { tr ' ' '\n' <<<"$1" | awk -F: '$1 == "e" || $1 == "event_errors" {print $1 "=" $5}' | paste -sd' ' -; }
+# A time-bounded query names the one partition of its month for each
+# table it reads by time (the third column; - for a query with no time
+# bound, which reads every partition); the last column is the plan. The dimension tables are constants (a
+# category's or type's row read once by its unique name); events is a range
+# of the index that fits: (category_id, occurred_at) or (type_id,
+# occurred_at) is 2 + 8 = 10 bytes, the primary key (occurred_at, id) is
+# read by its first 8.
+while IFS='|' read -r label query part want; do
   plan=$(explain "$query")
   like "$plan" "$want" "EXPLAIN $label uses its index ($plan)"
   [[ $plan == *":ALL:"* && $plan != *"<derived"* ]] && ok 1 "$label: no full scan" || ok 0 "$label: no full scan"
+  [ "$part" = - ] || is "$(table_parts "$plan")" "$part" "EXPLAIN PARTITIONS $label: one partition"
 done <<'QUERIES'
-a session's events in order|SELECT * FROM v_session_timeline WHERE session_id = 'bulk-17' ORDER BY seq|e:ref:ix_events_session_time
-a category in a time range|SELECT * FROM v_events WHERE category = 'cat-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-03-02' ORDER BY occurred_at, id LIMIT 100|e:range:ix_events_category_time
-an event type in a time range|SELECT * FROM v_events WHERE category = 'cat-1' AND name = 'name-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-03-02' ORDER BY occurred_at, id LIMIT 100|e:range:ix_events_type_time
-a time range|SELECT * FROM v_events WHERE occurred_at >= '2023-03-01 10:00' AND occurred_at < '2023-03-01 11:00' ORDER BY occurred_at, id LIMIT 100|e:range:ix_events_time
-a category over a month|SELECT COUNT(*) FROM events WHERE category = 'cat-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-04-01'|events:range:ix_events_(category|type)_time
-errors by code over time|SELECT DATE(received_at) AS day, code, COUNT(*) FROM event_errors WHERE received_at >= '2023-01-05' AND received_at < '2023-01-08' GROUP BY day, code|event_errors:range:ix_event_errors_(received|code_time)
-an event type's rejection rate|SELECT (SELECT COUNT(*) FROM event_errors WHERE category = 'cat-1' AND name = 'name-1' AND received_at >= '2023-01-05' AND received_at < '2023-01-06') AS rejected, (SELECT COUNT(*) FROM events WHERE category = 'cat-1' AND name = 'name-1' AND occurred_at >= '2023-01-05' AND occurred_at < '2023-01-06') AS accepted|events:range:ix_events_type_time.*event_errors:range:ix_event_errors_type_time
+a session's events in order|SELECT * FROM v_session_timeline WHERE session_id = 'bulk-17' ORDER BY seq|-|e:ref:ix_events_session_time:8:
+a category in a time range|SELECT * FROM v_events WHERE category = 'cat-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-03-02' ORDER BY occurred_at, id LIMIT 100|e=p202303|c:const:uq_event_categories_name:.*e:range:ix_events_category_time:10:p202303 
+an event type in a time range|SELECT * FROM v_events WHERE category = 'cat-1' AND name = 'name-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-03-02' ORDER BY occurred_at, id LIMIT 100|e=p202303|c:const:uq_event_categories_name:.*t:const:uq_event_types_name:.*e:range:ix_events_type_time:10:p202303 
+a time range|SELECT * FROM v_events WHERE occurred_at >= '2023-03-01 10:00' AND occurred_at < '2023-03-01 11:00' ORDER BY occurred_at, id LIMIT 100|e=p202303|e:range:PRIMARY:8:p202303 
+a category over a month|SELECT COUNT(*) FROM events e JOIN event_categories c ON c.id = e.category_id WHERE c.name = 'cat-1' AND e.occurred_at >= '2023-03-01' AND e.occurred_at < '2023-04-01'|e=p202303|c:const:uq_event_categories_name:.*e:range:ix_events_category_time:10:p202303 
+errors by code over time|SELECT DATE(received_at) AS day, code, COUNT(*) FROM event_errors WHERE received_at >= '2023-01-05' AND received_at < '2023-01-08' GROUP BY day, code|event_errors=p202301|event_errors:range:ix_event_errors_(received|code_time):[0-9]+:p202301 
+an event type's rejection rate|SELECT (SELECT COUNT(*) FROM event_errors WHERE category = 'cat-1' AND name = 'name-1' AND received_at >= '2023-01-05' AND received_at < '2023-01-06') AS rejected, (SELECT COUNT(*) FROM events e JOIN event_types t ON t.id = e.type_id JOIN event_categories c ON c.id = t.category_id WHERE c.name = 'cat-1' AND t.name = 'name-1' AND e.occurred_at >= '2023-01-05' AND e.occurred_at < '2023-01-06') AS accepted|e=p202301 event_errors=p202301|e:range:ix_events_type_time:10:p202301 .*event_errors:range:ix_event_errors_type_time:[0-9]+:p202301 
 QUERIES
 # Sorting must come from the index, not a filesort over the range.
 for q in "SELECT * FROM v_events WHERE category = 'cat-1' AND occurred_at >= '2023-03-01' AND occurred_at < '2023-03-02' ORDER BY occurred_at, id LIMIT 100" \
@@ -64,12 +87,68 @@ for q in "SELECT * FROM v_events WHERE category = 'cat-1' AND occurred_at >= '20
   sql "EXPLAIN $q" | grep -q filesort; is $? 1 "no filesort: ${q:0:60}..."
 done
 
+# --- the read API's own plans ------------------------------------------------------
+# Each filter shape of /v1/events as eye.fcgi runs it: the general log
+# records the executed statement with its values, and its EXPLAIN
+# PARTITIONS must read events as the range of the index that fits (one
+# partition when the time range is in one month).
+SCOPED=$(stack_admin key create shop --read --app-only 2>/dev/null)
+[ -n "$SCOPED" ] || bail "no app-only read key"
+sql "SET GLOBAL log_output = 'TABLE'"
+sql "SET GLOBAL general_log = 1"
+# api_plan KEY PATH: reads PATH (HTTP_STATUS, HTTP_BODY) and sets PLAN to
+# the plan of the statement it executed.
+api_plan() {
+  sql "TRUNCATE mysql.general_log"
+  http GET "$2" -H "Authorization: Bearer $1"
+  [ "$HTTP_STATUS" = 200 ] || diag "$2: $HTTP_STATUS $HTTP_BODY"
+  local q
+  q=$(sql "SELECT argument FROM mysql.general_log WHERE command_type = 'Execute' AND argument LIKE 'SELECT%'
+           ORDER BY event_time DESC LIMIT 1")
+  PLAN=none
+  [ -n "$q" ] && PLAN=$(explain "$q")
+}
+while IFS='|' read -r label key path want; do
+  api_plan "${!key}" "$path"
+  like "$PLAN" "$want" "read API, $label: $PLAN"
+done <<'PATHS'
+category and time|RKEY|/v1/events?category=cat-1&from=2023-03-01&to=2023-03-02|c:const:uq_event_categories_name:.*e:range:ix_events_category_time:10:p202303 
+category, name and time|RKEY|/v1/events?category=cat-1&name=name-1&from=2023-03-01&to=2023-03-02|c:const:uq_event_categories_name:.*t:const:uq_event_types_name:.*e:range:ix_events_type_time:10:p202303 
+time alone|RKEY|/v1/events?from=2023-03-01&to=2023-03-02|^e:range:PRIMARY:8:p202303 
+session and time|RKEY|/v1/events?session_id=bulk-17&from=2023-03-01&to=2023-03-02|s:const:PRIMARY:.*e:range:ix_events_session_time:16:p202303 
+an application-scoped key and time|SCOPED|/v1/events?from=2023-03-01&to=2023-03-02|^e:range:ix_events_application_time:12:p202303 
+no filter|RKEY|/v1/events|^e:index:PRIMARY:16:
+a session's timeline|RKEY|/v1/sessions/bulk-17/events|e:ref:ix_events_session_time:8:
+PATHS
+# The keyset cursor: the next page is the same range, started after the
+# last row sent, so the range reaches into the index's id as well (+8).
+while IFS='|' read -r f want; do
+  lbl=${f%&}; lbl=${lbl:-time alone}
+  get "/v1/events?${f}from=2023-03-01&to=2023-03-02&limit=2"
+  cursor=$(json_get "$HTTP_BODY" .next)
+  api_plan "$RKEY" "/v1/events?${f}from=2023-03-01&to=2023-03-02&limit=2&after=$cursor"
+  like "$PLAN" "$want" "read API, $lbl, the page after $cursor: $PLAN"
+  is "$(json_get "$HTTP_BODY" '.events[0].id')" \
+    "$(sql "SELECT e.id FROM events e JOIN event_categories c ON c.id = e.category_id JOIN event_types t ON t.id = e.type_id
+            WHERE e.occurred_at >= '2023-03-01' AND e.occurred_at < '2023-03-02'
+              $([ -n "$f" ] && echo "AND c.name = 'cat-1'") $([[ $f == *name* ]] && echo "AND t.name = 'name-1'")
+            ORDER BY e.occurred_at, e.id LIMIT 1 OFFSET 2")" "read API, $lbl: the page after the cursor starts at the third row"
+done <<'PAGES'
+category=cat-1&|e:range:ix_events_category_time:18:p202303 
+category=cat-1&name=name-1&|e:range:ix_events_type_time:18:p202303 
+|^e:range:PRIMARY:16:p202303 
+PAGES
+sql "SET GLOBAL general_log = 0"
+
 # --- the read API -----------------------------------------------------------------
 get "/v1/events?session_id=s1"
 is "$HTTP_STATUS" 200 "GET /v1/events with a read key: 200"
 is "$(json_get "$HTTP_BODY" '[.events[].data.path] | join(",")')" "/c,/a,/b,/" "a session's events in time order, equal times by arrival"
 get "/v1/events?category=page%20interaction&name=pageview&from=2024-05-01T00:00:00Z&to=2024-05-02"
 is "$(json_get "$HTTP_BODY" '[.events[].data.path] | join(",")')" "/c,/a,/b" "category + name + time range"
+get "/v1/events?session_id=s1&name=cta%20click"
+is "$HTTP_STATUS:$(json_get "$HTTP_BODY" '[.events[] | "\(.category)/\(.name)"] | join(",")')" "200:page interaction/cta click" \
+  "name without category: the events of that name, their category and name from the dimension tables"
 get "/v1/events?from=2024-05-02%2012:00:00&to=2024-05-03T00:00:00%2B00:00"
 is "$(json_get "$HTTP_BODY" '[.events[].session_id] | join(",")')" "s2" "from is inclusive, RFC 3339 offsets work"
 get "/v1/sessions/s1/events"

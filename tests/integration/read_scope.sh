@@ -85,9 +85,12 @@ is "$(sql "SELECT COUNT(*) FROM event_errors WHERE payload LIKE '%secret%'"):$(s
 # --- expectations, from SQL ------------------------------------------------------------
 # scope APP_ID: the SQL condition of what a key of that scope sees (ALL: all).
 scope() { [ "$1" = ALL ] && echo TRUE || echo "application_id = $1"; }
-# want_events APP_ID [SQL CONDITION]: ids in the read API's order.
+# want_events APP_ID [SQL CONDITION]: ids in the read API's order. The
+# condition may name the category (c.name) and the type's name (t.name).
 want_events() {
-  sql "SELECT COALESCE(GROUP_CONCAT(id ORDER BY occurred_at, id), '') FROM events WHERE $(scope "$1") AND ${2:-TRUE}"
+  sql "SELECT COALESCE(GROUP_CONCAT(e.id ORDER BY e.occurred_at, e.id), '') FROM events e
+       JOIN event_categories c ON c.id = e.category_id JOIN event_types t ON t.id = e.type_id
+       WHERE $(scope "$1") AND ${2:-TRUE}"
 }
 want_errors() {
   sql "SELECT COALESCE(GROUP_CONCAT(id ORDER BY received_at, id), '') FROM event_errors WHERE $(scope "$1") AND ${2:-TRUE}"
@@ -106,8 +109,8 @@ want_apps() {
        JOIN applications a ON a.id = e.application_id WHERE $c AND ${2:-TRUE}"
 }
 SESSION_SHARED="session_id = (SELECT id FROM sessions WHERE session_key = 'shared')"
-TYPE_PV="category = 'page interaction' AND name = 'pageview'"
-RANGE="occurred_at >= '2024-05-01 10:00:02' AND occurred_at < '2024-05-01 10:00:05'"
+TYPE_PV="c.name = 'page interaction' AND t.name = 'pageview'"
+RANGE="e.occurred_at >= '2024-05-01 10:00:02' AND e.occurred_at < '2024-05-01 10:00:05'"
 
 # get KEY PATH [curl args]
 get() { http GET "$2" -H "Authorization: Bearer $1" "${@:3}"; }
@@ -158,7 +161,7 @@ while read -r -u 3 who key sc; do
   get "$key" "/api/events/?session=shared"
   is "$HTTP_STATUS:$(ids .)" "200:$(want_events "$sc" "$SESSION_SHARED")" "$who: GET /api/events/?session=shared (the prototype's)"
   get "$key" "/api/events/?category=page%20interaction&date-from=2024-05-01%2010:00:02&date-to=2024-05-01%2010:00:04.999999"
-  is "$(ids .)" "$(want_events "$sc" "category = 'page interaction' AND $RANGE")" "$who: GET /api/events/ by category and dates"
+  is "$(ids .)" "$(want_events "$sc" "c.name = 'page interaction' AND $RANGE")" "$who: GET /api/events/ by category and dates"
 
   get "$key" /v1/sessions/shared/events
   is "$HTTP_STATUS:$(json_get "$HTTP_BODY" '[.events[] | "\(.seq):\(.id)"] | join(",")')" "200:$(want_timeline "$sc" shared)" \
