@@ -182,50 +182,28 @@ static bool archive_write(MYSQL *conn, const char *from, const char *path, long 
 {
     char sql[2048], tmp[ARCHIVE_PATH_MAX + 8];
     *rows = 0;
-#define TS(col) "DATE_FORMAT(" col ", '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ')"
-    snprintf(
-        sql, sizeof(sql),
-        "SELECT JSON_OBJECT('id', e.id, 'event_id', e.event_id, 'session_id', s.session_key,"
-        " 'application', a.name, 'category', e.category, 'name', e.name,"
-        " 'data', JSON_EXTRACT(e.data, '$'), 'timestamp', " TS(
-            "e.occurred_at") ","
-                             " 'received_at', " TS("e.received_at") ", 'client_timestamp', " TS(
-                                 "e.client_timestamp") ", 'sent_at', " TS("e.sent_at") ","
-                                                                                       " 'clock_"
-                                                                                       "skew_us', "
-                                                                                       "e.clock_"
-                                                                                       "skew_us,"
-                                                                                       " 'skew_"
-                                                                                       "corrected',"
-                                                                                       " JSON_"
-                                                                                       "EXTRACT(IF("
-                                                                                       "e.skew_"
-                                                                                       "corrected, "
-                                                                                       "'true', "
-                                                                                       "'false'), "
-                                                                                       "'$'),"
-                                                                                       " 'rules_"
-                                                                                       "version', "
-                                                                                       "e.rules_"
-                                                                                       "version) "
-                                                                                       "FROM %s e "
-                                                                                       "LEFT JOIN "
-                                                                                       "sessions s "
-                                                                                       "ON s.id = "
-                                                                                       "e.session_"
-                                                                                       "id "
-                                                                                       "LEFT JOIN "
-                                                                                       "application"
-                                                                                       "s a ON "
-                                                                                       "a.id = "
-                                                                                       "e."
-                                                                                       "application"
-                                                                                       "_id ORDER "
-                                                                                       "BY "
-                                                                                       "e.occurred_"
-                                                                                       "at, e.id",
-        from);
-#undef TS
+    /* category and name from the dimension tables (migration 013), as the
+     * read API shows them; LEFT JOINs, so every row of the detached table
+     * is written even if its session, application or type is gone. The
+     * order is the table's primary key (occurred_at, id): no sort. */
+    snprintf(sql, sizeof(sql),
+             "SELECT JSON_OBJECT('id', e.id, 'event_id', e.event_id, 'session_id', s.session_key,"
+             " 'application', a.name, 'category', c.name, 'name', t.name,"
+             " 'data', JSON_EXTRACT(e.data, '$'),"
+             " 'timestamp', DATE_FORMAT(e.occurred_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),"
+             " 'received_at', DATE_FORMAT(e.received_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),"
+             " 'client_timestamp', DATE_FORMAT(e.client_timestamp, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),"
+             " 'sent_at', DATE_FORMAT(e.sent_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),"
+             " 'clock_skew_us', e.clock_skew_us,"
+             " 'skew_corrected', JSON_EXTRACT(IF(e.skew_corrected, 'true', 'false'), '$'),"
+             " 'rules_version', e.rules_version) "
+             "FROM %s e "
+             "LEFT JOIN sessions s ON s.id = e.session_id "
+             "LEFT JOIN applications a ON a.id = e.application_id "
+             "LEFT JOIN event_categories c ON c.id = e.category_id "
+             "LEFT JOIN event_types t ON t.id = e.type_id "
+             "ORDER BY e.occurred_at, e.id",
+             from);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     gzFile gz = gzopen(tmp, "wb6");
     if (gz == NULL) {
@@ -289,21 +267,24 @@ out:
 }
 
 /* Deletes the event_ids rows of the archived events, and the events from
- * the detached table, 5,000 per transaction. */
+ * the detached table, 5,000 per transaction, in the detached table's
+ * primary-key order (occurred_at, id): each pick reads the first rows of
+ * the table and each delete finds its rows by the whole key. */
 static bool archive_forget(MYSQL *conn, const char *detached)
 {
     char sql[512];
     if (!archive_exec(conn, "create_forget",
                       "CREATE TEMPORARY TABLE IF NOT EXISTS archive_forget ("
                       " application_id INT UNSIGNED NOT NULL, event_id UUID NOT NULL,"
-                      " id BIGINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=MEMORY"))
+                      " occurred_at DATETIME(6) NOT NULL, id BIGINT UNSIGNED NOT NULL,"
+                      " PRIMARY KEY (occurred_at, id)) ENGINE=MEMORY"))
         return false;
     for (;;) {
         if (!archive_exec(conn, "clear_forget", "DELETE FROM archive_forget"))
             goto fail;
         snprintf(sql, sizeof(sql),
-                 "INSERT INTO archive_forget SELECT application_id, event_id, id FROM %s "
-                 "ORDER BY id LIMIT 5000",
+                 "INSERT INTO archive_forget SELECT application_id, event_id, occurred_at, id "
+                 "FROM %s ORDER BY occurred_at, id LIMIT 5000",
                  detached);
         if (!archive_exec(conn, "pick_forget", sql))
             goto fail;
@@ -311,7 +292,9 @@ static bool archive_forget(MYSQL *conn, const char *detached)
         if (n == 0)
             break;
         snprintf(sql, sizeof(sql),
-                 "DELETE e FROM archive_forget f STRAIGHT_JOIN %s e ON e.id = f.id", detached);
+                 "DELETE e FROM archive_forget f STRAIGHT_JOIN %s e "
+                 "ON e.occurred_at = f.occurred_at AND e.id = f.id",
+                 detached);
         if (!archive_exec(conn, "forget_ids",
                           "DELETE d FROM archive_forget f STRAIGHT_JOIN event_ids d "
                           "ON d.application_id = f.application_id AND d.event_id = f.event_id "

@@ -123,7 +123,8 @@ static long long erase_batched(MYSQL *conn, const char *name, const char *sql,
 /* Deletes events selected by `pick` (an INSERT INTO erase_batch ... SELECT
  * ... LIMIT ERASE_EVENTS_BATCH with one parameter) and their event_ids rows,
  * a batch per transaction; the sessions they belonged to are remembered in
- * erase_sessions. */
+ * erase_sessions. Each event is deleted by its whole primary key
+ * (occurred_at, id), so each lookup touches one partition. */
 static bool erase_events(MYSQL *conn, const char *pick, const struct erase_param *p,
                          struct erase_counts *c)
 {

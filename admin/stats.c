@@ -2,8 +2,20 @@
  *
  * Every figure comes from an index or a counter table, so this stays cheap
  * on a large database: queue depth and age from the queue's primary key,
- * recent rows from the stored_at indexes, errors by code from the
- * received_at index, duplicates and quarantined rows from spool_counters.
+ * recent events from the rollups, recent errors from ix_event_errors_stored,
+ * errors by code from the received_at index, duplicates and quarantined
+ * rows from spool_counters.
+ *
+ * Recent events are the 'accepted' counts of event_counts_minute (migration
+ * 008), a range of its primary key: events has no index by stored_at since
+ * migration 013, and a COUNT over it by stored_at would read the whole
+ * table. The spool adds to those counts in the transaction that stores the
+ * events, so they are exact, but by minute of *receipt*: "the last minute"
+ * is this minute and the one before (60 to 120 s of receipt), "the last
+ * hour" this minute and the 60 before; an event received earlier and
+ * stored only now (a queue that was behind) is counted in the minute it
+ * was received, restored events in the minute they were first received,
+ * and the counts of an erased application are gone with it.
  */
 #include "autoconfig.h"
 
@@ -47,9 +59,10 @@ int admin_stats(const struct config *cfg, int argc, char **argv)
 {
     if (admin_wants_help(argc, argv) || argc > 1) {
         fprintf(argc > 1 && !admin_wants_help(argc, argv) ? stderr : stdout,
-                "usage: eye-admin stats\n\nQueue depth and age, events and errors stored in "
-                "the last minute and hour,\nerrors by code over the last 24 hours, duplicates "
-                "skipped, quarantined rows.\n");
+                "usage: eye-admin stats\n\nQueue depth and age; events stored, by minute of "
+                "receipt, of the last\nminute and hour (whole minutes: this one and the one, or "
+                "60, before);\nerrors stored in the last minute and hour; errors by code over "
+                "the last\n24 hours; duplicates skipped; quarantined rows.\n");
         return admin_wants_help(argc, argv) ? ADMIN_OK : ADMIN_USAGE;
     }
     MYSQL *conn = db_connect(cfg, &cfg->accounts.admin);
@@ -61,10 +74,11 @@ int admin_stats(const struct config *cfg, int argc, char **argv)
                     "NOW(6)) / 1e6, 3), 0) FROM event_queue",
                     "queue (rows, oldest age s):") &&
         stats_print(conn, "events_recent",
-                    "SELECT (SELECT COUNT(*) FROM events WHERE stored_at >= NOW(6) - INTERVAL 1 "
-                    "MINUTE), (SELECT COUNT(*) FROM events WHERE stored_at >= NOW(6) - INTERVAL 1 "
-                    "HOUR)",
-                    "events stored (last minute, last hour):") &&
+                    "SELECT COALESCE(SUM(IF(minute >= DATE_FORMAT(NOW() - INTERVAL 1 MINUTE, "
+                    "'%Y-%m-%d %H:%i:00'), n, 0)), 0), COALESCE(SUM(n), 0) "
+                    "FROM event_counts_minute WHERE outcome = 'accepted' "
+                    "AND minute >= DATE_FORMAT(NOW() - INTERVAL 1 HOUR, '%Y-%m-%d %H:%i:00')",
+                    "events stored, by minute of receipt (last minute, last hour):") &&
         stats_print(conn, "errors_recent",
                     "SELECT (SELECT COUNT(*) FROM event_errors WHERE stored_at >= NOW(6) - "
                     "INTERVAL 1 MINUTE), (SELECT COUNT(*) FROM event_errors WHERE stored_at >= "

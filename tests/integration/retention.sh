@@ -85,7 +85,7 @@ like "$out" "0 applied now" "migrate again applies nothing"
 
 # Pruning: a time-bounded query reads one partition.
 explain_parts() { sql "EXPLAIN PARTITIONS $1" | awk -F'\t' '{print $4}' | head -1; }
-is "$(explain_parts "SELECT COUNT(*) FROM events WHERE category = 'page interaction' AND occurred_at >= '2025-06-03' AND occurred_at < '2025-06-04'")" \
+is "$(explain_parts "SELECT COUNT(*) FROM events WHERE category_id = (SELECT id FROM event_categories WHERE name = 'page interaction') AND occurred_at >= '2025-06-03' AND occurred_at < '2025-06-04'")" \
   "p202506" "a day's query reads one partition"
 is "$(explain_parts "SELECT * FROM v_events WHERE occurred_at >= '2025-06-03 10:00' AND occurred_at < '2025-06-03 11:00' ORDER BY occurred_at, id LIMIT 100")" \
   "p202506" "an hour through v_events reads one partition"
@@ -318,8 +318,9 @@ sql "INSERT INTO event_queue (application_id, received_at, event_id, session_key
      SELECT 1, UTC_TIMESTAMP(6), UUID(), 'arch-x', 'page interaction', 'pageview', '$pstart' + INTERVAL seq DAY, '$pstart', '$pstart' + INTERVAL 1 HOUR, 1234, 1, 'arch', '{\"p\":\"x\"}' FROM seq_1_to_3"
 spool_once
 n_part=$(sql "SELECT COUNT(*) FROM events PARTITION ($P)")
-pdigest="SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', e.event_id, e.application_id, s.session_key, e.category, e.name, JSON_NORMALIZE(e.data), e.occurred_at, e.client_timestamp, IFNULL(e.sent_at, '-'), IFNULL(e.clock_skew_us, '-'), e.skew_corrected, e.received_at, e.rules_version)))
-  FROM events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key <> 'arch-x'"
+pdigest="SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', e.event_id, e.application_id, s.session_key, c.name, t.name, JSON_NORMALIZE(e.data), e.occurred_at, e.client_timestamp, IFNULL(e.sent_at, '-'), IFNULL(e.clock_skew_us, '-'), e.skew_corrected, e.received_at, e.rules_version)))
+  FROM events e JOIN sessions s ON s.id = e.session_id JOIN event_categories c ON c.id = e.category_id JOIN event_types t ON t.id = e.type_id
+  WHERE s.session_key <> 'arch-x'"
 keep_digest=$(sql "$pdigest AND e.occurred_at < (SELECT TRIM(BOTH '\'' FROM PARTITION_DESCRIPTION) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events' AND PARTITION_NAME = '$P')")
 diag "archiving $P: $n_part events ($keep_digest without arch-x)"
 mkdir -p "$STACK_DIR/arch"; A=$STACK_DIR/arch/events-$P.ndjson.gz

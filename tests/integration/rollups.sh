@@ -35,8 +35,10 @@ check_rollups() {
   local label=$1
   is "$(sql 'SELECT COUNT(*) FROM event_queue')" 0 "$label: the queue is empty"
   is "$(sql "SELECT COUNT(*) FROM (
-      SELECT DATE_FORMAT(received_at, '%Y-%m-%d %H:%i:00') AS m, application_id AS a, category AS c, name AS n,
-             'accepted' AS o, COUNT(*) AS k FROM events GROUP BY m, a, c, n
+      SELECT DATE_FORMAT(e.received_at, '%Y-%m-%d %H:%i:00') AS m, e.application_id AS a, ec.name AS c, et.name AS n,
+             'accepted' AS o, COUNT(*) AS k
+      FROM events e JOIN event_categories ec ON ec.id = e.category_id JOIN event_types et ON et.id = e.type_id
+      GROUP BY m, a, c, n
       UNION ALL
       SELECT DATE_FORMAT(received_at, '%Y-%m-%d %H:%i:00'), application_id, COALESCE(category, ''), COALESCE(name, ''),
              code, COUNT(*) FROM event_errors GROUP BY 1, 2, 3, 4, 5) x
@@ -119,7 +121,7 @@ sleep 1 # the reload interval of the running eye.fcgi (not needed by replay itse
 stack_admin errors replay --code unknown_event_type >"$STACK_DIR/replay.out" 2>&1
 ok $? "errors replay runs"
 "$SPOOL" --config "$STACK_CONFIG" --once 2>/dev/null
-is "$(sql "SELECT COUNT(*) FROM events WHERE category = 'shop'")" 2 "the replayed events are stored"
+is "$(sql "SELECT COUNT(*) FROM v_events WHERE category = 'shop'")" 2 "the replayed events are stored"
 is "$(sql "SELECT SUM(n) FROM event_counts_minute WHERE category = 'shop' AND outcome = 'accepted'")" 2 \
   "and counted as accepted"
 check_rollups "after a replay"

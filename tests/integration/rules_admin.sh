@@ -81,7 +81,7 @@ is "$(sql "SELECT COUNT(*) FROM event_errors WHERE replayed_at IS NOT NULL")" 1 
 # --- stats -------------------------------------------------------------------
 out=$(stack_admin stats); is $? 0 "stats exits 0"
 like "$out" "queue \(rows, oldest age s\): 0" "stats shows the queue"
-like "$out" "events stored \(last minute, last hour\): 2  2" "stats counts recent events"
+like "$out" "events stored, by minute of receipt \(last minute, last hour\): 2  2" "stats counts recent events (from the rollups)"
 like "$out" "unknown_event_type  1" "stats shows errors by code"
 
 # --- replay applies ingest's limits too -----------------------------------------
