@@ -182,12 +182,18 @@ static int replay_queue(MYSQL *conn, MYSQL_STMT *ins, MYSQL_STMT *mark, struct q
                         const struct replay_row *row, const struct queue_row *qrow,
                         const struct config *cfg)
 {
-    MYSQL_BIND id = {0};
+    /* By the whole primary key (id, received_at): one partition. */
+    MYSQL_BIND key[2] = {{0}};
     unsigned long long error_id = row->id;
-    id.buffer_type = MYSQL_TYPE_LONGLONG;
-    id.buffer = &error_id;
-    id.is_unsigned = 1;
-    if (mysql_stmt_bind_param(mark, &id) != 0 || mysql_stmt_execute(mark) != 0) {
+    unsigned long received_len = (unsigned long)strlen(row->received_at);
+    key[0].buffer_type = MYSQL_TYPE_LONGLONG;
+    key[0].buffer = &error_id;
+    key[0].is_unsigned = 1;
+    key[1].buffer_type = MYSQL_TYPE_STRING;
+    key[1].buffer = (void *)row->received_at;
+    key[1].buffer_length = received_len;
+    key[1].length = &received_len;
+    if (mysql_stmt_bind_param(mark, key) != 0 || mysql_stmt_execute(mark) != 0) {
         log_error("mark_replayed %llu: %s", row->id, mysql_stmt_error(mark));
         goto fail;
     }
@@ -251,7 +257,7 @@ static int errors_replay(const struct config *cfg, const struct errors_opts *o)
     ins = db_prepare(conn, "requeue", QUEUE_INSERT_SQL);
     mark = db_prepare(conn, "mark_replayed",
                       "UPDATE event_errors SET replayed_at = CURRENT_TIMESTAMP(6) "
-                      "WHERE id = ? AND replayed_at IS NULL");
+                      "WHERE id = ? AND received_at = ? AND replayed_at IS NULL");
     if (sel == NULL || ins == NULL || mark == NULL)
         goto done;
 
