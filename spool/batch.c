@@ -86,7 +86,9 @@
  * 90% of the drain. events has no foreign keys (it is partitioned): the
  * joins keep an event from pointing at no session or type (check_claim did
  * the same for applications), and spool_batch checks that every winner was
- * stored. Rows go in in the order of the primary key (occurred_at, id). */
+ * stored. Rows go in in claim order (queue id order, which is nearly that
+ * of the primary key (occurred_at, id)): an ORDER BY would sort the joined
+ * rows, data included, in an on-disk temporary table for every batch. */
 #define SPOOL_INSERT_EVENTS(won)                                                                   \
     "INSERT INTO events (occurred_at, id, event_id, application_id, session_id, category_id, "     \
     "type_id, data, client_timestamp, sent_at, clock_skew_us, skew_corrected, received_at, "       \
@@ -98,7 +100,7 @@
     "JOIN sessions s FORCE INDEX (uq_sessions_key) ON s.session_key = q.session_key "              \
     "JOIN event_categories ec ON ec.name = q.category "                                            \
     "JOIN event_types t ON t.category_id = ec.id AND t.name = q.name "                             \
-    "WHERE q.error_code IS NULL ORDER BY q.occurred_at, q.id"
+    "WHERE q.error_code IS NULL"
 
 static const struct {
     const char *name;
@@ -182,23 +184,26 @@ static const struct {
      * locking one inside INSERT ... SELECT, so two spoolers recording the
      * same event_id at once collide on the index gap: one deadlocks, is
      * rolled back, retries and then finds the other's row. Rows without an
-     * event_id are all recorded. */
+     * event_id are all recorded. The numbering reads only ids and keys
+     * (r), and the columns come from the queue row by its primary key: a
+     * temporary table holding data or payload (TEXT) would be an on-disk
+     * one, created and written for every batch. */
     [SS_ERRORS] = {"insert_errors",
                    "INSERT INTO event_errors (id, event_id, application_id, received_at, "
                    "session_key, category, name, code, pointer, message, payload, "
                    "payload_truncated, rules_version, user_agent, client_ip) "
-                   "SELECT q.id, q.event_id, q.application_id, q.received_at, q.session_key, "
-                   "q.category, q.name, q.error_code, COALESCE(q.error_pointer, ''), "
-                   "COALESCE(q.error_message, ''), q.payload, q.payload_truncated, "
-                   "q.rules_version, q.user_agent, q.client_ip "
-                   "FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q.application_id,"
+                   "SELECT STRAIGHT_JOIN q.id, q.event_id, q.application_id, q.received_at, "
+                   "q.session_key, q.category, q.name, q.error_code, "
+                   "COALESCE(q.error_pointer, ''), COALESCE(q.error_message, ''), q.payload, "
+                   "q.payload_truncated, q.rules_version, q.user_agent, q.client_ip "
+                   "FROM (SELECT c.id, ROW_NUMBER() OVER (PARTITION BY q.application_id,"
                    " q.event_id ORDER BY q.id) AS delivery"
                    " FROM spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id"
-                   " WHERE q.error_code IS NOT NULL) q "
-                   "WHERE q.event_id IS NULL OR (q.delivery = 1 AND NOT EXISTS ("
+                   " WHERE q.error_code IS NOT NULL) r "
+                   "JOIN event_queue q ON q.id = r.id "
+                   "WHERE q.event_id IS NULL OR (r.delivery = 1 AND NOT EXISTS ("
                    "SELECT 1 FROM event_errors x FORCE INDEX (ix_event_errors_event_id)"
-                   " WHERE x.event_id = q.event_id AND x.application_id = q.application_id)) "
-                   "ORDER BY q.id"},
+                   " WHERE x.event_id = q.event_id AND x.application_id = q.application_id))"},
     [SS_DELETE] = {"delete_claimed",
                    "DELETE q FROM spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id"},
     [SS_DUPLICATES] = {"count_duplicates",
@@ -440,7 +445,8 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         log_error("batch of %llu: %s", (unsigned long long)claimed, reason);
         return SPOOL_POISON;
     }
-    STEP(SS_ERRORS, spool_run(s, SS_ERRORS, NULL, &errors));
+    if ((long long)claimed > valid)
+        STEP(SS_ERRORS, spool_run(s, SS_ERRORS, NULL, &errors));
     /* Duplicates: valid rows whose event_id was stored before, and rejected
      * rows whose event_id was recorded before (insert_errors skips them). */
     long long duplicates = valid - (long long)inserted;
