@@ -1,19 +1,22 @@
 /* batch.c - one spool transaction (see spool.h).
  *
- * The claimed ids go into a per-connection MEMORY temporary table,
- * spool_claim, so every later statement of the batch is a fixed prepared
- * statement joined with it (no SQL text built from data). The MEMORY table
- * is not transactional: it is emptied at the start of each batch, and after
- * a rollback it still names the rows of the failed batch, which is how a
- * poison row is found.
+ * The claimed rows go into a per-connection MEMORY temporary table,
+ * spool_claim: their ids and the keys the batch works with (application,
+ * event_id, session, type names, times, valid or not), copied once by the
+ * claim, so every later statement of the batch is a fixed prepared
+ * statement joined with it (no SQL text built from data), and only the
+ * three that need a queue row's other columns or remove it (insert_events,
+ * insert_errors, delete_claimed) read event_queue again. Each pass over
+ * the queue's rows cost ~1 µs per row (bench/run.sh, spool phase). The
+ * MEMORY table is not transactional: it is emptied at the start of each
+ * batch, and after a rollback it still names the rows of the failed batch,
+ * which is how a poison row is found.
  *
  * Locking: claims take row locks on queue rows with SKIP LOCKED, so two
- * spoolers never claim the same row. Sessions are upserted in session_key
- * order (ORDER BY in the INSERT ... SELECT), so concurrent batches lock
- * shared sessions in one global order and do not deadlock on them (new
- * sessions start with placeholder first/last times and a zero count, and
- * are then set from the events this batch actually stored); the rare
- * deadlock elsewhere is rolled back and retried. Deduplication is the
+ * spoolers never claim the same row. Sessions are counted and created in
+ * session_key order, so concurrent batches lock shared sessions in one
+ * global order and do not deadlock on them; the rare deadlock elsewhere is
+ * rolled back and retried. Deduplication is the
  * event_ids table (one row per stored event, keyed by application and
  * event_id, unpartitioned so the key holds across every partition of
  * events), written with ON DUPLICATE KEY UPDATE as a no-op: an event_id the
@@ -41,13 +44,17 @@
 #include "lib/log.h"
 #include "spool/status.h"
 
+/* What the claim copies of each queue row (and valid: error_code IS NULL). */
+#define SPOOL_CLAIM_COLUMNS                                                                        \
+    "id, application_id, event_id, session_key, category, name, occurred_at, received_at"
+
 /* The claimed rows that won their event_ids record (are stored). When
  * record_event_ids inserted a record for every valid row (no duplicate:
  * the usual batch), every valid row is a winner, and the _all variants of
  * the statements below leave this join out. */
 #define SPOOL_WON                                                                                  \
-    " JOIN event_ids d ON d.application_id = q.application_id"                                     \
-    " AND d.event_id = q.event_id AND d.id = q.id"
+    " JOIN event_ids d ON d.application_id = c.application_id"                                     \
+    " AND d.event_id = c.event_id AND d.id = c.id"
 
 /* The winners' sessions: those that exist are counted by one UPDATE,
  * then those that do not are created with their counts. Both go in
@@ -59,10 +66,9 @@
  * the unique key turns out taken). The ON DUPLICATE KEY clause of the
  * second covers a session another spooler created meanwhile. */
 #define SPOOL_COUNT_SESSIONS(won)                                                                  \
-    "UPDATE (SELECT STRAIGHT_JOIN q.session_key, COUNT(*) AS n,"                                   \
-    " MIN(q.occurred_at) AS first_at, MAX(q.occurred_at) AS last_at"                               \
-    " FROM spool_claim c JOIN event_queue q ON q.id = c.id" won                                    \
-    " WHERE q.error_code IS NULL GROUP BY q.session_key) x"                                        \
+    "UPDATE (SELECT STRAIGHT_JOIN c.session_key, COUNT(*) AS n,"                                   \
+    " MIN(c.occurred_at) AS first_at, MAX(c.occurred_at) AS last_at"                               \
+    " FROM spool_claim c" won " WHERE c.valid GROUP BY c.session_key) x"                           \
     " STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"                                      \
     " ON s.session_key = x.session_key "                                                           \
     "SET s.event_count = s.event_count + x.n, "                                                    \
@@ -70,11 +76,11 @@
     "s.last_seen_at = GREATEST(s.last_seen_at, x.last_at)"
 #define SPOOL_CREATE_SESSIONS(won)                                                                 \
     "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, event_count) "                \
-    "SELECT STRAIGHT_JOIN q.session_key, MIN(q.occurred_at), MAX(q.occurred_at), COUNT(*) "        \
-    "FROM spool_claim c JOIN event_queue q ON q.id = c.id" won " "                                 \
-    "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM sessions x "                         \
-    "WHERE x.session_key = q.session_key) "                                                        \
-    "GROUP BY q.session_key ORDER BY q.session_key "                                               \
+    "SELECT STRAIGHT_JOIN c.session_key, MIN(c.occurred_at), MAX(c.occurred_at), COUNT(*) "        \
+    "FROM spool_claim c" won " "                                                                   \
+    "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM sessions x "                                      \
+    "WHERE x.session_key = c.session_key) "                                                        \
+    "GROUP BY c.session_key ORDER BY c.session_key "                                               \
     "ON DUPLICATE KEY UPDATE event_count = sessions.event_count + VALUES(event_count), "           \
     "first_seen_at = LEAST(sessions.first_seen_at, VALUES(first_seen_at)), "                       \
     "last_seen_at = GREATEST(sessions.last_seen_at, VALUES(last_seen_at))"
@@ -93,23 +99,23 @@
     "INSERT INTO events (occurred_at, id, event_id, application_id, session_id, category_id, "     \
     "type_id, data, client_timestamp, sent_at, clock_skew_us, skew_corrected, received_at, "       \
     "rules_version, user_agent, client_ip) "                                                       \
-    "SELECT STRAIGHT_JOIN q.occurred_at, q.id, q.event_id, q.application_id, s.id, ec.id, t.id, "  \
-    "q.data, q.client_timestamp, q.sent_at, q.clock_skew_us, q.skew_corrected, q.received_at, "    \
+    "SELECT STRAIGHT_JOIN c.occurred_at, c.id, c.event_id, c.application_id, s.id, ec.id, t.id, "  \
+    "q.data, q.client_timestamp, q.sent_at, q.clock_skew_us, q.skew_corrected, c.received_at, "    \
     "q.rules_version, q.user_agent, q.client_ip "                                                  \
-    "FROM spool_claim c JOIN event_queue q ON q.id = c.id" won " "                                 \
-    "JOIN sessions s FORCE INDEX (uq_sessions_key) ON s.session_key = q.session_key "              \
-    "JOIN event_categories ec ON ec.name = q.category "                                            \
-    "JOIN event_types t ON t.category_id = ec.id AND t.name = q.name "                             \
-    "WHERE q.error_code IS NULL"
+    "FROM spool_claim c" won " JOIN event_queue q ON q.id = c.id "                                 \
+    "JOIN sessions s FORCE INDEX (uq_sessions_key) ON s.session_key = c.session_key "              \
+    "JOIN event_categories ec ON ec.name = c.category "                                            \
+    "JOIN event_types t ON t.category_id = ec.id AND t.name = c.name "                             \
+    "WHERE c.valid"
 
 static const struct {
     const char *name;
     const char *sql;
 } spool_sql[SS_NSTMTS] = {
     [SS_CLEAR] = {"clear_claim", "DELETE FROM spool_claim"},
-    [SS_CLAIM] = {"claim", "INSERT INTO spool_claim (id) "
-                           "SELECT id FROM event_queue ORDER BY id LIMIT ? "
-                           "FOR UPDATE SKIP LOCKED"},
+    [SS_CLAIM] = {"claim", "INSERT INTO spool_claim (" SPOOL_CLAIM_COLUMNS ", valid) "
+                           "SELECT " SPOOL_CLAIM_COLUMNS ", error_code IS NULL "
+                           "FROM event_queue ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED"},
     /* events and event_errors have no foreign keys (they are partitioned):
      * a claimed row whose application does not exist must not be stored.
      * Checked once at claim time: erasing an application deletes its queue
@@ -121,13 +127,13 @@ static const struct {
      * rows' sessions, so create_sessions runs only when count_sessions
      * did not find them all. */
     [SS_CHECK] = {"check_claim",
-                  "SELECT STRAIGHT_JOIN COUNT(*) - COUNT(a.id), COALESCE(SUM(q.error_code IS NULL), 0), "
-                  "COALESCE(SUM(q.error_code IS NULL AND t.id IS NULL), 0), "
-                  "COUNT(DISTINCT IF(q.error_code IS NULL, q.session_key, NULL)) "
-                  "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-                  "LEFT JOIN applications a ON a.id = q.application_id "
-                  "LEFT JOIN event_categories ec ON ec.name = q.category "
-                  "LEFT JOIN event_types t ON t.category_id = ec.id AND t.name = q.name"},
+                  "SELECT STRAIGHT_JOIN COUNT(*) - COUNT(a.id), COALESCE(SUM(c.valid), 0), "
+                  "COALESCE(SUM(c.valid AND t.id IS NULL), 0), "
+                  "COUNT(DISTINCT IF(c.valid, c.session_key, NULL)) "
+                  "FROM spool_claim c "
+                  "LEFT JOIN applications a ON a.id = c.application_id "
+                  "LEFT JOIN event_categories ec ON ec.name = c.category "
+                  "LEFT JOIN event_types t ON t.category_id = ec.id AND t.name = c.name"},
     /* New categories and types, in name order (one lock order for every
      * spooler). Only names not there yet are inserted: an INSERT that
      * meets an existing key would still use up an AUTO_INCREMENT value of
@@ -136,17 +142,17 @@ static const struct {
      * commit, then skips the row). */
     [SS_ADD_CATEGORIES] = {"add_categories",
                            "INSERT IGNORE INTO event_categories (name) "
-                           "SELECT STRAIGHT_JOIN q.category FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-                           "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM "
-                           "event_categories x WHERE x.name = q.category) "
-                           "GROUP BY q.category ORDER BY q.category"},
+                           "SELECT c.category FROM spool_claim c "
+                           "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM "
+                           "event_categories x WHERE x.name = c.category) "
+                           "GROUP BY c.category ORDER BY c.category"},
     [SS_ADD_TYPES] = {"add_types",
                       "INSERT IGNORE INTO event_types (category_id, name) "
-                      "SELECT STRAIGHT_JOIN ec.id, q.name FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-                      "JOIN event_categories ec ON ec.name = q.category "
-                      "WHERE q.error_code IS NULL AND NOT EXISTS (SELECT 1 FROM event_types x "
-                      "WHERE x.category_id = ec.id AND x.name = q.name) "
-                      "GROUP BY ec.id, q.name ORDER BY ec.id, q.name"},
+                      "SELECT STRAIGHT_JOIN ec.id, c.name FROM spool_claim c "
+                      "JOIN event_categories ec ON ec.name = c.category "
+                      "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM event_types x "
+                      "WHERE x.category_id = ec.id AND x.name = c.name) "
+                      "GROUP BY ec.id, c.name ORDER BY ec.id, c.name"},
     /* The dedup record (migration 009): one row per stored event, keyed by
      * (application_id, event_id) across every partition of events. The
      * no-op update keeps a stored id's row as it is, so a row of this batch
@@ -155,9 +161,9 @@ static const struct {
      * batch wins), so concurrent batches lock these keys in one order. */
     [SS_DEDUP] = {"record_event_ids",
                   "INSERT INTO event_ids (application_id, event_id, id, occurred_at) "
-                  "SELECT STRAIGHT_JOIN q.application_id, q.event_id, q.id, q.occurred_at "
-                  "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-                  "WHERE q.error_code IS NULL ORDER BY q.application_id, q.event_id, q.id "
+                  "SELECT c.application_id, c.event_id, c.id, c.occurred_at "
+                  "FROM spool_claim c "
+                  "WHERE c.valid ORDER BY c.application_id, c.event_id, c.id "
                   "ON DUPLICATE KEY UPDATE id = event_ids.id"},
     /* The winners' sessions: those that exist are counted by one UPDATE,
      * then those that do not are created with their counts. Both go in
@@ -196,10 +202,9 @@ static const struct {
                    "q.session_key, q.category, q.name, q.error_code, "
                    "COALESCE(q.error_pointer, ''), COALESCE(q.error_message, ''), q.payload, "
                    "q.payload_truncated, q.rules_version, q.user_agent, q.client_ip "
-                   "FROM (SELECT c.id, ROW_NUMBER() OVER (PARTITION BY q.application_id,"
-                   " q.event_id ORDER BY q.id) AS delivery"
-                   " FROM spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id"
-                   " WHERE q.error_code IS NOT NULL) r "
+                   "FROM (SELECT c.id, ROW_NUMBER() OVER (PARTITION BY c.application_id,"
+                   " c.event_id ORDER BY c.id) AS delivery"
+                   " FROM spool_claim c WHERE NOT c.valid) r "
                    "JOIN event_queue q ON q.id = r.id "
                    "WHERE q.event_id IS NULL OR (r.delivery = 1 AND NOT EXISTS ("
                    "SELECT 1 FROM event_errors x FORCE INDEX (ix_event_errors_event_id)"
@@ -273,13 +278,22 @@ bool spool_connect(struct spool *s)
     if (s->conn == NULL)
         return false;
     /* READ COMMITTED: no gap locks, so concurrent batches inserting into the
-     * same index ranges do not block each other. */
+     * same index ranges do not block each other. The claim table takes its
+     * columns' types (and collations, which the joins by session_key and
+     * type name need to match) from event_queue itself. A MEMORY table
+     * stores a VARCHAR at its full width (~3 KiB a row here): its limit is
+     * sized to the batch. */
+    char heap[96];
+    long long heap_bytes = (long long)s->cfg->spool.batch_size * 4096 + (16LL << 20);
+    snprintf(heap, sizeof(heap), "SET SESSION max_heap_table_size = %lld", heap_bytes);
     if (mysql_autocommit(s->conn, 0) != 0 ||
         !db_exec(s->conn, "set_isolation",
                  "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") ||
+        !db_exec(s->conn, "size_claim", heap) ||
         !db_exec(s->conn, "create_claim",
-                 "CREATE TEMPORARY TABLE IF NOT EXISTS spool_claim "
-                 "(id BIGINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=MEMORY"))
+                 "CREATE TEMPORARY TABLE IF NOT EXISTS spool_claim (PRIMARY KEY (id)) "
+                 "ENGINE=MEMORY SELECT " SPOOL_CLAIM_COLUMNS ", error_code IS NULL AS valid "
+                 "FROM event_queue LIMIT 0"))
         goto fail;
     for (int i = 0; i < SS_NSTMTS; i++) {
         s->stmts[i] = db_prepare(s->conn, spool_sql[i].name, spool_sql[i].sql);
@@ -451,7 +465,7 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
      * rows whose event_id was recorded before (insert_errors skips them). */
     long long duplicates = valid - (long long)inserted;
     long long rejected_duplicates = ((long long)claimed - valid) - (long long)errors;
-    /* The rollups read the claimed queue rows: before they are deleted. */
+    /* The rollups count what was just inserted, from the claim. */
     MYSQL_STMT *failed = NULL;
     int64_t t0 = clock_mono_us();
     bool rollups_ok = spool_status_rollups(s, inserted, errors, all_won, &failed);

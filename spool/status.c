@@ -8,8 +8,8 @@
  * Rollups: a batch's stored events are its claimed queue rows that won
  * their event_ids record, its errors the event_errors rows of its claimed
  * ids (a duplicate is not inserted, so it is not there); both are read
- * through the queue rows, before the batch deletes them, so every lookup
- * has a whole primary key and touches one partition. They are grouped by
+ * from the claim (spool/batch.c), whose rows carry the keys, so every
+ * lookup has a whole primary key and touches one partition. They are grouped by
  * minute of receipt, application, type and outcome and added to their
  * counter rows in primary-key order (one lock order for every spooler),
  * under this spooler's shard (pid % 8) so concurrent spoolers mostly touch
@@ -62,12 +62,12 @@ static int64_t status_seen_ms;
  * when every valid row won); the names come from the queue row, as sent. */
 #define STATUS_ROLLUP_EVENTS(won)                                                                  \
     "INSERT INTO event_counts_minute (minute, application_id, category, name, outcome, shard, n) " \
-    "SELECT STRAIGHT_JOIN DATE_FORMAT(q.received_at, '%Y-%m-%d %H:%i:00') AS m, "                  \
-    "q.application_id, q.category, q.name, 'accepted', ?, COUNT(*) "                               \
-    "FROM spool_claim c JOIN event_queue q ON q.id = c.id" won " "                                 \
-    "WHERE q.error_code IS NULL "                                                                  \
-    "GROUP BY m, q.application_id, q.category, q.name "                                            \
-    "ORDER BY m, q.application_id, q.category, q.name "                                            \
+    "SELECT STRAIGHT_JOIN DATE_FORMAT(c.received_at, '%Y-%m-%d %H:%i:00') AS m, "                  \
+    "c.application_id, c.category, c.name, 'accepted', ?, COUNT(*) "                               \
+    "FROM spool_claim c" won " "                                                                   \
+    "WHERE c.valid "                                                                               \
+    "GROUP BY m, c.application_id, c.category, c.name "                                            \
+    "ORDER BY m, c.application_id, c.category, c.name "                                            \
     "ON DUPLICATE KEY UPDATE n = event_counts_minute.n + VALUES(n)"
 
 static const char *const status_fixed_sql[ST_BATCH0] = {
@@ -107,8 +107,8 @@ static const char *const status_fixed_sql[ST_BATCH0] = {
     [ST_SEEN] = "INSERT INTO spool_status (spooler) VALUES (?) "
                 "ON DUPLICATE KEY UPDATE last_seen_at = NOW(6)",
     [ST_ROLLUP_EVENTS] = STATUS_ROLLUP_EVENTS(" JOIN event_ids d ON d.application_id = "
-                                              "q.application_id AND d.event_id = q.event_id "
-                                              "AND d.id = q.id"),
+                                              "c.application_id AND d.event_id = c.event_id "
+                                              "AND d.id = c.id"),
     [ST_ROLLUP_EVENTS_ALL] = STATUS_ROLLUP_EVENTS(""),
     /* Its recorded errors: event_errors rows by their whole primary key
      * (id, received_at), so each lookup goes to one partition. */
@@ -118,8 +118,8 @@ static const char *const status_fixed_sql[ST_BATCH0] = {
         "SELECT STRAIGHT_JOIN DATE_FORMAT(x.received_at, '%Y-%m-%d %H:%i:00') AS m, "
         "x.application_id, COALESCE(x.category, '') AS cat, COALESCE(x.name, '') AS nam, "
         "x.code, ?, COUNT(*) "
-        "FROM spool_claim c JOIN event_queue q ON q.id = c.id "
-        "JOIN event_errors x FORCE INDEX (PRIMARY) ON x.id = q.id AND x.received_at = q.received_at "
+        "FROM spool_claim c "
+        "JOIN event_errors x FORCE INDEX (PRIMARY) ON x.id = c.id AND x.received_at = c.received_at "
         "GROUP BY m, x.application_id, cat, nam, x.code "
         "ORDER BY m, x.application_id, cat, nam, x.code "
         "ON DUPLICATE KEY UPDATE n = event_counts_minute.n + VALUES(n)",

@@ -79,6 +79,8 @@ is "$(sql "SELECT GROUP_CONCAT(DISTINCT INDEX_NAME ORDER BY INDEX_NAME) FROM inf
            WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events'")" \
   "ix_events_application_time,ix_events_category_time,ix_events_session_time,ix_events_type_time,PRIMARY" \
   "only the indexes an analyst query needs"
+is "$(sql "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'sessions'
+           AND INDEX_NAME = 'ix_sessions_last_seen'")" 0 "sessions' last_seen_at index is gone"
 like "$(sql "SELECT CREATE_OPTIONS FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events'")" \
   "PAGE_COMPRESSED[^=]*=[^0-9]*1" "events' pages are compressed"
 is "$(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME LIKE 'events\\_%'")" "0" \
