@@ -6,8 +6,10 @@
 -- lost), run `eye-admin migrate`, `eye-admin accounts | mariadb` (grants on
 -- the two new tables), start the new eye-spool. events is copied into a
 -- new table of the new shape (bench/migrate_013.sh measures how long that
--- takes per million rows) and swapped in by one RENAME; every statement can
--- be re-run after a failure (a half-made copy is dropped and made again).
+-- takes per million rows), a month per transaction, and swapped in by one
+-- RENAME; every statement can be re-run after a failure (a half-made copy
+-- is dropped and made again). The copy needs free disk space for a second
+-- (compressed, so smaller) events table until the old one is dropped.
 --
 -- What changes, and why (bench/README.md "What a stored event costs"):
 -- * event_categories and event_types: a category's and a type's name once,
@@ -63,6 +65,13 @@ DROP PROCEDURE IF EXISTS eye_compact_013;
 CREATE PROCEDURE eye_compact_013()
 BEGIN
   DECLARE parts TEXT;
+  DECLARE part VARCHAR(64);
+  DECLARE done BOOLEAN DEFAULT FALSE;
+  DECLARE months CURSOR FOR
+    SELECT PARTITION_NAME FROM information_schema.PARTITIONS
+    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'events' AND PARTITION_NAME IS NOT NULL
+    ORDER BY PARTITION_ORDINAL_POSITION;
+  DECLARE CONTINUE HANDLER FOR NOT FOUND SET done = TRUE;
   IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'events'
                    AND COLUMN_NAME = 'type_id') THEN
@@ -115,16 +124,30 @@ BEGIN
     PREPARE st FROM @eye_q;
     EXECUTE st;
     DEALLOCATE PREPARE st;
-    INSERT INTO events_013 (occurred_at, id, event_id, application_id, session_id, category_id,
-                            type_id, data, client_timestamp, sent_at, clock_skew_us,
-                            skew_corrected, received_at, stored_at, rules_version, user_agent,
-                            client_ip)
-      SELECT e.occurred_at, e.id, e.event_id, e.application_id, e.session_id, c.id, t.id, e.data,
-             e.client_timestamp, e.sent_at, e.clock_skew_us, e.skew_corrected, e.received_at,
-             e.stored_at, e.rules_version, e.user_agent, e.client_ip
-      FROM events e
-      JOIN event_categories c ON c.name = e.category
-      JOIN event_types t ON t.category_id = c.id AND t.name = e.name;
+    -- Month by month, each month its own statement and transaction, so
+    -- the undo log holds at most one month's rows.
+    OPEN months;
+    copy_months: LOOP
+      FETCH months INTO part;
+      IF done THEN
+        LEAVE copy_months;
+      END IF;
+      SET @eye_q = CONCAT(
+        'INSERT INTO events_013 (occurred_at, id, event_id, application_id, session_id,',
+        ' category_id, type_id, data, client_timestamp, sent_at, clock_skew_us, skew_corrected,',
+        ' received_at, stored_at, rules_version, user_agent, client_ip)',
+        ' SELECT e.occurred_at, e.id, e.event_id, e.application_id, e.session_id, c.id, t.id,',
+        ' e.data, e.client_timestamp, e.sent_at, e.clock_skew_us, e.skew_corrected,',
+        ' e.received_at, e.stored_at, e.rules_version, e.user_agent, e.client_ip',
+        ' FROM events PARTITION (', part, ') e',
+        ' JOIN event_categories c ON c.name = e.category',
+        ' JOIN event_types t ON t.category_id = c.id AND t.name = e.name');
+      PREPARE st FROM @eye_q;
+      EXECUTE st;
+      DEALLOCATE PREPARE st;
+      COMMIT;
+    END LOOP;
+    CLOSE months;
     RENAME TABLE events TO events_pre013, events_013 TO events;
     DROP TABLE events_pre013;
   END IF;
