@@ -280,6 +280,19 @@ bool db_error_is_unwritable(unsigned int err)
     }
 }
 
+bool db_error_is_schema(unsigned int err)
+{
+    switch (err) {
+    case ER_NO_SUCH_TABLE:
+    case ER_BAD_FIELD_ERROR:
+    case ER_TABLEACCESS_DENIED_ERROR:
+    case ER_COLUMNACCESS_DENIED_ERROR:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool db_error_is_transient(unsigned int err)
 {
     if (db_error_is_connection_lost(err) || db_error_is_unwritable(err))

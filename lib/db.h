@@ -52,6 +52,13 @@ bool db_error_is_transient(unsigned int err);
  * (1290, 1836). The connection is fine; retrying at once is pointless. */
 bool db_error_is_unwritable(unsigned int err);
 
+/* True for errors that say "the schema or the grants do not match this
+ * program": an unknown table or column, a table or column this account
+ * may not use (1146, 1054, 1142, 1143). Not the data's fault: a program
+ * older or newer than the migrations applied (README, "Upgrading"), or
+ * grants not yet reprinted. */
+bool db_error_is_schema(unsigned int err);
+
 /* True for errors that mean the connection itself is unusable. */
 bool db_error_is_connection_lost(unsigned int err);
 

@@ -333,6 +333,14 @@ static enum spool_result spool_fail(struct spool *s, MYSQL_STMT *stmt, int id, c
         return SPOOL_OFFLINE;
     }
     mysql_rollback(s->conn);
+    if (db_error_is_schema(err)) {
+        /* A schema this eye-spool does not know (an old binary after a
+         * migration, or grants not reprinted): no row is to blame, so none
+         * is quarantined; wait until the program or the schema is fixed. */
+        log_debug("%s: %s (error %u); the schema or grants do not match this eye-spool",
+                  name, msg, err);
+        return SPOOL_STALLED;
+    }
     if (db_error_is_unwritable(err)) {
         log_debug("%s: %s (error %u); waiting for the server", name, msg, err);
         return SPOOL_STALLED;

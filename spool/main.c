@@ -198,7 +198,7 @@ int main(int argc, char **argv)
         struct spool_batch_stats b;
         enum spool_result r = spool_batch(&s, limit, &b, reason, sizeof(reason));
         if (r != SPOOL_STALLED && stalled) {
-            log_info("the database writes again");
+            log_info("the database takes batches again");
             stalled = false;
             backoff = 100;
         }
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
             /* Not the rows' fault: nothing is quarantined. Said once when it
              * starts and once when it ends, not once per attempt. */
             if (!stalled)
-                log_warn("the database cannot write (%s); waiting", reason);
+                log_warn("the database cannot take the batch (%s); waiting", reason);
             stalled = true;
             t.retries++;
             spool_sleep_ms(backoff);

@@ -107,4 +107,25 @@ is "$(sql "SELECT value FROM spool_counters WHERE name = 'duplicates'")" "$((dup
 is "$(sql "SELECT event_count FROM sessions WHERE session_key = '$OLD_SESSION'")" 31 \
   "the session counts the new event only"
 
+# --- a schema or grant mismatch stalls the spool, it quarantines nothing ----------
+# The spool connects (and prepares its statements) first; then its grant
+# on event_types goes, as after a migration whose grants were not reprinted.
+"$EYE_BUILDDIR/spool/eye-spool" --config "$STACK_CONFIG" >"$STACK_DIR/stall.log" 2>&1 &
+SPOOL_PID=$!
+for i in $(seq 1 50); do grep -q "started" "$STACK_DIR/stall.log" && break; sleep 0.1; done
+sleep 0.5
+sql "REVOKE SELECT, INSERT ON eye.event_types FROM 'eye_spool'@'localhost'"
+post_events "$KEY" "{\"session_id\":\"$OLD_SESSION\",\"category\":\"page interaction\",\"name\":\"pageview\",\"data\":{\"host\":\"a.example.com\",\"path\":\"/stall\"},\"timestamp\":\"2025-02-10 10:00:02\"}"
+for i in $(seq 1 50); do grep -q "cannot take the batch" "$STACK_DIR/stall.log" && break; sleep 0.1; done
+sleep 1
+like "$(cat "$STACK_DIR/stall.log")" "cannot take the batch .*command denied.*waiting" "without its grant on event_types the spool says why it waits"
+is "$(sql "SELECT COUNT(*) FROM event_queue")/$(sql "SELECT COUNT(*) FROM event_quarantine")" "1/0" \
+  "the row stays queued, nothing is quarantined"
+stack_admin accounts | stack_sql || bail "grants again"
+wait_drained 20
+ok $? "with its grants back the spool stores the row"
+kill -TERM "$SPOOL_PID"; wait "$SPOOL_PID"
+is "$(sql "SELECT COUNT(*) FROM v_events WHERE JSON_VALUE(data, '\$.path') = '/stall'")/$(sql "SELECT COUNT(*) FROM event_quarantine")" "1/0" \
+  "stored once, quarantined never"
+
 harness_finish
