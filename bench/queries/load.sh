@@ -87,7 +87,7 @@ bench_load() {
       echo "LOAD DATA LOCAL INFILE '$work/event_types.tsv' INTO TABLE event_types (id, category_id, name);"
       echo "SHOW WARNINGS LIMIT 5;"
     fi
-    echo "SELECT CONCAT('load: ', NOW(), ' applications, sessions and event types committed') AS '';"
+    echo "SELECT CONCAT('load: ', NOW(), ' applications, sessions$([ "$shape" = compact ] && echo " and event types") committed') AS '';"
     echo "START TRANSACTION;"
     local f cols
     if [ "$shape" = compact ]; then
