@@ -43,10 +43,12 @@ done
 # The projection an analyst reads, summed over the events: the count, the
 # count of rows the join keeps (every event has its session and, after 013,
 # its type) and the sum of a 60-bit hash of each row's fields (exact: the
-# sum is DECIMAL). FROM is the old or the new shape of events.
+# sum is DECIMAL). FROM is the old or the new shape of events. STRAIGHT_JOIN
+# keeps events first, read in its own order: from the 30 event types, the
+# optimizer would read every row through ix_events_type_time instead.
 checksum() {
   stack_sql -N -B eye -e "
-    SELECT (SELECT COUNT(*) FROM events), COUNT(*),
+    SELECT STRAIGHT_JOIN (SELECT COUNT(*) FROM events), COUNT(*),
            SUM(CAST(CONV(LEFT(MD5(CONCAT_WS(0x09, e.event_id, s.session_key, $1, e.data,
                                             e.occurred_at)), 15), 16, 10) AS UNSIGNED))
     FROM $2" | tr '\t' ' '
