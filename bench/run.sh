@@ -25,6 +25,7 @@
 #   QUEUE_ROWS [1000000]  pre-filled queue for the spool drain
 #   SPOOLERS ["1 2 4"]    eye-spool process counts;  SPOOL_RUNS [1]
 #   EYE_SPOOL_BATCH_SIZE [config default 1000]
+#   FLUSH_DIRTY_LEFT [16]  dirty pages left when the flush after a drain is done
 #   E2E_DURATION [60]  seconds of each end-to-end run;  E2E_SPOOLERS [2]
 #   E2E_RATE           offered events/s of the paced run [half the 100-row insert rate]
 #   E2E_BODY [batch100]  request shape of the end-to-end runs
@@ -397,6 +398,30 @@ fill() {
   done
 }
 
+# flush_dirty: makes InnoDB write every dirty page of the buffer pool
+# (innodb_max_dirty_pages_pct = 0 until Innodb_buffer_pool_pages_dirty is
+# at most FLUSH_DIRTY_LEFT [16]: purge of the drained queue keeps dirtying
+# a few; at most 600 s), then puts the setting back. Prints the seconds it
+# took; fails when the pages do not come down.
+flush_dirty() {
+  local pct lwm t0 i dirty=
+  read -r pct lwm <<<"$(sql "SELECT @@innodb_max_dirty_pages_pct, @@innodb_max_dirty_pages_pct_lwm" | tr '\t' ' ')"
+  t0=$(now_s)
+  sql "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0; SET GLOBAL innodb_max_dirty_pages_pct = 0" || return 1
+  for i in $(seq 1 6000); do
+    dirty=$(sql "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
+                 WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'") || break
+    [ "$dirty" -le "${FLUSH_DIRTY_LEFT:-16}" ] && break
+    sleep 0.1
+  done
+  sql "SET GLOBAL innodb_max_dirty_pages_pct = $pct; SET GLOBAL innodb_max_dirty_pages_pct_lwm = $lwm" || return 1
+  [ -n "$dirty" ] && [ "$dirty" -le "${FLUSH_DIRTY_LEFT:-16}" ] || {
+    echo "flush_dirty: $dirty pages still dirty after 600 s" >&2
+    return 1
+  }
+  awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'
+}
+
 phase_spool() {
   local n r t0 t1 f rate one= db0 db1 m0 m1
   # eye.fcgi's queue watcher counts the queue every second: not during a drain.
@@ -427,33 +452,57 @@ phase_spool() {
       [ "$committed" = "$QUEUE_ROWS" ] ||
         loss "spool with $n: $QUEUE_ROWS rows queued, $committed in events + event_errors + duplicates"
       rate=$(awk -v n="$QUEUE_ROWS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
-      # Bytes on disk per stored event (events and its dedup record in
-      # event_ids, data + indexes, InnoDB's figures after ANALYZE), against
-      # the event as a client sends it (its JSON, from a sample).
+      # The drain leaves its pages dirty in the buffer pool; with
+      # PAGE_COMPRESSED, InnoDB compresses a page (and punches out the
+      # freed blocks) only when it writes it. Flush them all, so the
+      # allocated size below is the compressed one and mariadbd's CPU
+      # including the flush is what storing the rows costs in the end.
+      local flush_s db2 alloc_b ids_b json_b logical_b cpu_pct us_row idle_pct us_row_flush
+      flush_s=$(flush_dirty) || die "the dirty pages were not flushed"
+      db2=$(pid_cpu_s "$STACK_DB_PID")
+      # Bytes on disk per stored event: the blocks allocated to the files of
+      # events (one tablespace per partition) and of its dedup record in
+      # event_ids, after the flush; and InnoDB's logical figure (pages in
+      # use, data + indexes, after ANALYZE), which counts every page whole
+      # and so overstates a compressed table. Against the event as a client
+      # sends it (its JSON, from a sample; the names from the dimension
+      # tables).
       local bytes
       bytes=$(sql "ANALYZE TABLE events, event_ids" >/dev/null;
-        sql "SELECT ROUND((SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES
-                           WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('events', 'event_ids'))
+        sql "SELECT ROUND((SELECT SUM(ALLOCATED_SIZE) FROM information_schema.INNODB_SYS_TABLESPACES
+                           WHERE NAME LIKE CONCAT(DATABASE(), '/events#P#%') OR NAME = CONCAT(DATABASE(), '/events')
+                              OR NAME = CONCAT(DATABASE(), '/event_ids'))
                           / (SELECT COUNT(*) FROM events)),
-                    ROUND((SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES
-                           WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'event_ids')
+                    ROUND((SELECT SUM(ALLOCATED_SIZE) FROM information_schema.INNODB_SYS_TABLESPACES
+                           WHERE NAME = CONCAT(DATABASE(), '/event_ids'))
                           / (SELECT COUNT(*) FROM events)),
-                    (SELECT ROUND(AVG(LENGTH(JSON_OBJECT('session_id', s.session_key, 'category', e.category,
-                       'name', e.name, 'data', JSON_EXTRACT(e.data, '$'), 'event_id', e.event_id,
+                    (SELECT ROUND(AVG(LENGTH(JSON_OBJECT('session_id', s.session_key, 'category', c.name,
+                       'name', t.name, 'data', JSON_EXTRACT(e.data, '$'), 'event_id', e.event_id,
                        'timestamp', DATE_FORMAT(e.occurred_at, '%Y-%m-%d %H:%i:%s.%f')))))
-                     FROM (SELECT * FROM events LIMIT 10000) e JOIN sessions s ON s.id = e.session_id)" | tr '\t' ' ')
-      say "  on disk: $(cut -d' ' -f1 <<<"$bytes") bytes per stored event ($(cut -d' ' -f2 <<<"$bytes") of them event_ids)," \
-        "the event's JSON as sent: $(cut -d' ' -f3 <<<"$bytes") bytes"
-      # mariadbd's CPU in % of one core and µs per row; the machine's idle
-      # share of all its cores.
+                     FROM (SELECT * FROM events LIMIT 10000) e JOIN sessions s ON s.id = e.session_id
+                     JOIN event_categories c ON c.id = e.category_id JOIN event_types t ON t.id = e.type_id),
+                    ROUND((SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES
+                           WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('events', 'event_ids'))
+                          / (SELECT COUNT(*) FROM events))" | tr '\t' ' ')
+      read -r alloc_b ids_b json_b logical_b <<<"$bytes"
+      say "  on disk: $alloc_b bytes allocated per stored event ($ids_b of them event_ids)," \
+        "$logical_b bytes of pages in use (DATA_LENGTH + INDEX_LENGTH); the event's JSON as sent: $json_b bytes"
+      # mariadbd's CPU in % of one core and µs per row, for the drain alone
+      # and including the flush (where page compression spends it); the
+      # machine's idle share of all its cores during the drain.
       local cpu
-      cpu=$(awk -v a="$t0" -v b="$t1" -v d0="$db0" -v d1="$db1" -v n="$QUEUE_ROWS" \
+      cpu=$(awk -v a="$t0" -v b="$t1" -v d0="$db0" -v d1="$db1" -v d2="$db2" -v n="$QUEUE_ROWS" \
         -v m0="$m0" -v m1="$m1" 'BEGIN { split(m0, x, " "); split(m1, y, " ");
           busy = y[1] - x[1]; idle = y[2] - x[2];
-          printf "%.1f %.1f %.1f", 100 * (d1 - d0) / (b - a), 1e6 * (d1 - d0) / n, 100 * idle / (busy + idle) }')
-      say "  $n spooler(s): $rate rows/s; mariadbd CPU $(cut -d' ' -f1 <<<"$cpu")% of a core," \
-        "$(cut -d' ' -f2 <<<"$cpu") µs per row; machine idle $(cut -d' ' -f3 <<<"$cpu")%"
-      echo "{\"rows_per_s\": $rate, \"db_cpu_pct\": ${cpu%% *}, \"db_us_per_row\": $(cut -d' ' -f2 <<<"$cpu"), \"idle_pct\": ${cpu##* }, \"bytes_per_event\": $(cut -d' ' -f1 <<<"$bytes"), \"json_bytes_per_event\": $(cut -d' ' -f3 <<<"$bytes")}" >>"$f"
+          printf "%.1f %.1f %.1f %.1f", 100 * (d1 - d0) / (b - a), 1e6 * (d1 - d0) / n,
+            100 * idle / (busy + idle), 1e6 * (d2 - d0) / n }')
+      read -r cpu_pct us_row idle_pct us_row_flush <<<"$cpu"
+      say "  $n spooler(s): $rate rows/s; mariadbd CPU $cpu_pct% of a core, $us_row µs per row" \
+        "($us_row_flush µs with the flush of $flush_s s); machine idle $idle_pct%"
+      echo "{\"rows_per_s\": $rate, \"db_cpu_pct\": $cpu_pct, \"db_us_per_row\": $us_row," \
+        "\"db_us_per_row_flush\": $us_row_flush, \"flush_s\": $flush_s, \"idle_pct\": $idle_pct," \
+        "\"bytes_per_event\": $alloc_b, \"logical_bytes_per_event\": $logical_b," \
+        "\"json_bytes_per_event\": $json_b}" >>"$f"
     done
     rate=$(median "$f" rows_per_s)
     [ -z "$one" ] && [ "$n" = 1 ] && one=$rate
@@ -463,10 +512,14 @@ phase_spool() {
       row "spool x$n" "drain" "$rate" "rows/s" "$(ratio "$rate" "$one" "of 1 spooler")" "$([ "$n" = 4 ] && echo "≥ 200% of 1")"
     fi
     row "spool x$n" "mariadbd CPU" "$(median "$f" db_cpu_pct)" "% of one core"
-    row "spool x$n" "mariadbd CPU per row" "$(median "$f" db_us_per_row)" "µs"
+    row "spool x$n" "mariadbd CPU per row, drain" "$(median "$f" db_us_per_row)" "µs"
+    row "spool x$n" "mariadbd CPU per row, drain + flush" "$(median "$f" db_us_per_row_flush)" "µs"
     row "spool x$n" "machine idle" "$(median "$f" idle_pct)" "% of $(nproc) cores"
-    row "spool x$n" "bytes on disk per stored event" "$(median "$f" bytes_per_event)" "bytes" \
+    row "spool x$n" "bytes on disk per stored event (allocated)" "$(median "$f" bytes_per_event)" "bytes" \
       "$(ratio "$(median "$f" bytes_per_event)" "$(median "$f" json_bytes_per_event)" "of the event's JSON")" "≤ 100%"
+    row "spool x$n" "bytes per stored event (logical: DATA_LENGTH + INDEX_LENGTH)" \
+      "$(median "$f" logical_bytes_per_event)" "bytes" \
+      "$(ratio "$(median "$f" logical_bytes_per_event)" "$(median "$f" json_bytes_per_event)" "of the event's JSON")"
   done
   clear_stored
 }
@@ -489,6 +542,9 @@ e2e() {
   json=$(wrk_run "$E2E_BODY" "$E2E_DURATION" "$rate") || exit 1
   t1=$(sql "SELECT UTC_TIMESTAMP(6)")
   local stored_in_window queued_at_end
+  # stored_at and received_at have no index since migration 013 (no
+  # analyst query reads by them): these counts and the lag percentiles
+  # scan events, which holds only this run's rows (clear_stored).
   stored_in_window=$(sql "SELECT COUNT(*) FROM events WHERE stored_at BETWEEN '$t0' AND '$t1'")
   queued_at_end=$(sql "SELECT COUNT(*) FROM event_queue")
   # The paced run lets the spoolers finish the backlog, so every event

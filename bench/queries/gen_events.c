@@ -1,8 +1,9 @@
 /* gen_events.c - synthetic analyst data for the query benchmark.
  *
  * Writes tab-separated files that bench/queries/load.sh feeds to
- * LOAD DATA INFILE: applications, sessions, events (in chunks) and
- * event_errors, shaped like what eye-spool stores after a year of traffic:
+ * LOAD DATA INFILE: applications, sessions, event_categories, event_types,
+ * events (in chunks) and event_errors, shaped like what eye-spool stores
+ * after a year of traffic:
  *
  *   - sessions start over the time span (2025 by default) with a daily and
  *     weekly rhythm and some growth over the year; each has 5-60 events
@@ -16,14 +17,28 @@
  *     everybody else's in the clustered index, as they are in production;
  *     session ids follow first sight, as the spool assigns them.
  *
- * Every constraint of migrations/001 holds: ids and event_id UUIDs are
+ * Every constraint of the migrations holds: ids and event_id UUIDs are
  * unique (the low 48 bits of a UUID are a bijection of the id), session
  * keys are unique (same trick), and each session's event_count,
  * first_seen_at and last_seen_at are those of its events.
  *
+ * Two shapes of events (-f):
+ *   compact (default, migration 013): category_id and type_id into
+ *     event_categories.tsv and event_types.tsv, the rows in the order of
+ *     the primary key (occurred_at, id), so the bulk load appends to each
+ *     monthly partition instead of inserting all over it; columns
+ *     occurred_at, id, event_id, application_id, session_id, category_id,
+ *     type_id, data, client_timestamp, sent_at, clock_skew_us,
+ *     skew_corrected, received_at, stored_at, rules_version.
+ *   old (migrations 001-012, for bench/migrate_013.sh): category and name
+ *     as strings, rows in id order; columns id, event_id, application_id,
+ *     session_id, category, name, data, occurred_at, client_timestamp,
+ *     sent_at, clock_skew_us, skew_corrected, received_at, stored_at,
+ *     rules_version. No dimension files.
+ *
  * Usage: gen_events -o DIR -n EVENTS [-a FIRST_APP_ID] [-s SEED] [-e ERR_PCT]
- *                   [-d DAYS] [-c CHUNK_ROWS]
- * Deterministic for a given seed. Prints a summary line on stderr.
+ *                   [-d DAYS] [-c CHUNK_ROWS] [-f compact|old]
+ * Deterministic for a given seed and shape. Prints a summary line on stderr.
  */
 #define _POSIX_C_SOURCE 200809L /* gmtime_r, getopt */
 
@@ -212,6 +227,20 @@ static int gen_cmp_item(const void *a, const void *b)
     return (x->sess > y->sess) - (x->sess < y->sess);
 }
 
+/* The items in arrival order, for gen_cmp_perm (qsort has no context). */
+static const gen_item *gen_sorted_items;
+
+/* Orders indexes of gen_sorted_items by (occurred_at, id): the id is the
+ * index + 1, so equal times fall to the index. */
+static int gen_cmp_perm(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    int64_t ox = gen_sorted_items[x].occ_us, oy = gen_sorted_items[y].occ_us;
+    if (ox != oy)
+        return (ox > oy) - (ox < oy);
+    return (x > y) - (x < y);
+}
+
 /* A data object of ~100-200 bytes for the event type; returns its length. */
 static int gen_data(char *out, size_t size, unsigned type, unsigned app)
 {
@@ -307,10 +336,71 @@ static bool gen_close(FILE *f, const char *what)
     return true;
 }
 
+/* Where the event rows go: chunk files of `chunk` rows in `dir`. */
+typedef struct gen_out {
+    const char *dir;
+    FILE *f; /* the open chunk, NULL before the first row */
+    uint64_t chunk, written, data_bytes, app_base;
+    unsigned chunk_no;
+    bool compact;
+    int64_t start_us, span_us;
+    char versions[GEN_RULE_VERSIONS][17]; /* rule-set versions: one every two months or so */
+} gen_out;
+
+static const char *gen_version(const gen_out *o, int64_t occ_us)
+{
+    return o->versions[(occ_us - o->start_us) * GEN_RULE_VERSIONS / (o->span_us + 1)];
+}
+
+/* Writes one valid event as a row of o's shape, opening the next chunk file
+ * when the current one is full. Returns false (logged) on an I/O error. */
+static bool gen_event_row(gen_out *o, const gen_item *it, uint64_t id)
+{
+    char uuid[37], occ[GEN_TIME_LEN], recv[GEN_TIME_LEN], stored[GEN_TIME_LEN], sent[GEN_TIME_LEN];
+    char data[512], skew[24];
+    if (o->written % o->chunk == 0) {
+        char fname[64];
+        bool ok = gen_close(o->f, "events chunk");
+        o->f = NULL;
+        if (!ok)
+            return false;
+        snprintf(fname, sizeof fname, "events-%03u.tsv", o->chunk_no++);
+        if ((o->f = gen_open(o->dir, fname, gen_buf_main)) == NULL)
+            return false;
+    }
+    int64_t recv_us = it->occ_us + it->delay_us;
+    gen_uuid(uuid, id, 0xE7E7);
+    gen_time(occ, it->occ_us);
+    gen_time(recv, recv_us);
+    gen_time(stored, recv_us + 200000 + (int64_t)gen_below(800000));
+    unsigned cat = it->type / GEN_NAMES, name = it->type % GEN_NAMES;
+    int dlen = gen_data(data, sizeof data, it->type, it->app);
+    if (gen_below(10) < 4) {
+        int64_t s = (int64_t)gen_below(4000000) - 2000000;
+        gen_time(sent, recv_us - s);
+        snprintf(skew, sizeof skew, "%" PRId64, s);
+    } else {
+        snprintf(sent, sizeof sent, "\\N");
+        snprintf(skew, sizeof skew, "\\N");
+    }
+    o->written++;
+    o->data_bytes += (uint64_t)dlen;
+    if (o->compact)
+        fprintf(o->f, "%s\t%" PRIu64 "\t%s\t%" PRIu64 "\t%" PRIu32 "\t%u\t%u\t%s\t%s\t%s\t%s\t0\t%s\t%s\t%s\n",
+                occ, id, uuid, o->app_base + it->app, it->sess + 1, cat + 1, (unsigned)it->type + 1,
+                data, occ, sent, skew, recv, stored, gen_version(o, it->occ_us));
+    else
+        fprintf(o->f, "%" PRIu64 "\t%s\t%" PRIu64 "\t%" PRIu32 "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t0\t%s\t%s\t%s\n",
+                id, uuid, o->app_base + it->app, it->sess + 1, gen_categories[cat],
+                gen_names[cat][name], data, occ, occ, sent, skew, recv, stored,
+                gen_version(o, it->occ_us));
+    return true;
+}
+
 static void gen_usage(void)
 {
     fprintf(stderr, "usage: gen_events -o DIR -n EVENTS [-a FIRST_APP_ID] [-s SEED] [-e ERR_PCT]"
-                    " [-d DAYS] [-c CHUNK_ROWS]\n");
+                    " [-d DAYS] [-c CHUNK_ROWS] [-f compact|old]\n");
 }
 
 int main(int argc, char **argv)
@@ -319,16 +409,24 @@ int main(int argc, char **argv)
     uint64_t n_events = 0, app_base = 1, seed = 20250101, err_pct = 3, days = 365,
              chunk = 1000000;
     int opt;
-    bool ok = true;
-    while ((opt = getopt(argc, argv, "o:n:a:s:e:d:c:")) != -1) {
+    bool ok = true, compact = true;
+    while ((opt = getopt(argc, argv, "o:n:a:s:e:d:c:f:")) != -1) {
         switch (opt) {
         case 'o': dir = optarg; break;
-        case 'n': ok = ok && gen_parse_u64(optarg, 2000000000ULL, &n_events); break;
+        case 'n': ok = ok && gen_parse_u64(optarg, 2000000000ULL, &n_events); break; /* < 2^32 items */
         case 'a': ok = ok && gen_parse_u64(optarg, 1000000, &app_base); break;
         case 's': ok = ok && gen_parse_u64(optarg, UINT64_MAX, &seed); break;
         case 'e': ok = ok && gen_parse_u64(optarg, 50, &err_pct); break;
         case 'd': ok = ok && gen_parse_u64(optarg, 3650, &days); break;
         case 'c': ok = ok && gen_parse_u64(optarg, 100000000, &chunk); break;
+        case 'f':
+            if (strcmp(optarg, "compact") == 0)
+                compact = true;
+            else if (strcmp(optarg, "old") == 0)
+                compact = false;
+            else
+                ok = false;
+            break;
         default: ok = false; break;
         }
     }
@@ -346,7 +444,9 @@ int main(int argc, char **argv)
     gen_item *items = NULL;
     gen_session *sess = NULL;
     int64_t *starts = NULL;
+    uint32_t *perm = NULL;
     FILE *f = NULL;
+    gen_out out = {.f = NULL};
     int rc = 1;
 
     /* Session sizes first (so the total is exactly n_events), then start
@@ -440,92 +540,101 @@ int main(int argc, char **argv)
     if (!ok)
         goto fail;
 
-    /* Rule-set versions change every two months or so. */
-    char versions[GEN_RULE_VERSIONS][17];
-    for (unsigned v = 0; v < GEN_RULE_VERSIONS; v++)
-        snprintf(versions[v], sizeof versions[v], "%016" PRIx64, gen_rand());
+    /* event_categories.tsv: id, name; event_types.tsv: id, category_id,
+     * name. Category c has id c + 1, type t (c * GEN_NAMES + name) id t + 1. */
+    if (compact) {
+        if ((f = gen_open(dir, "event_categories.tsv", gen_buf_main)) == NULL)
+            goto fail;
+        for (unsigned c = 0; c < GEN_CATEGORIES; c++)
+            fprintf(f, "%u\t%s\n", c + 1, gen_categories[c]);
+        ok = gen_close(f, "event_categories.tsv");
+        f = NULL;
+        if (!ok)
+            goto fail;
+        if ((f = gen_open(dir, "event_types.tsv", gen_buf_main)) == NULL)
+            goto fail;
+        for (unsigned t = 0; t < GEN_TYPES; t++)
+            fprintf(f, "%u\t%u\t%s\n", t + 1, t / GEN_NAMES + 1, gen_names[t / GEN_NAMES][t % GEN_NAMES]);
+        ok = gen_close(f, "event_types.tsv");
+        f = NULL;
+        if (!ok)
+            goto fail;
+    }
 
+    out = (gen_out){.dir = dir, .chunk = chunk, .compact = compact, .app_base = app_base,
+                    .start_us = start_us, .span_us = span_us};
+    for (unsigned v = 0; v < GEN_RULE_VERSIONS; v++)
+        snprintf(out.versions[v], sizeof out.versions[v], "%016" PRIx64, gen_rand());
+
+    /* Compact rows go out in primary key order: their indexes first, in
+     * arrival order, sorted once all the errors are written. */
+    if (compact && (perm = malloc(n_events * sizeof *perm)) == NULL) {
+        fprintf(stderr, "gen_events: out of memory for %" PRIu64 " event indexes\n", n_events);
+        goto fail;
+    }
     FILE *ferr = gen_open(dir, "event_errors.tsv", gen_buf_err);
     if (ferr == NULL)
         goto fail;
-    uint64_t written = 0, data_bytes = 0;
-    unsigned chunk_no = 0;
+    size_t n_perm = 0;
     for (uint64_t i = 0; i < n_items; i++) {
         const gen_item *it = &items[i];
         uint64_t id = i + 1;
-        char uuid[37], occ[GEN_TIME_LEN], recv[GEN_TIME_LEN], stored[GEN_TIME_LEN], sent[GEN_TIME_LEN];
+        if (it->err == 0) {
+            if (compact)
+                perm[n_perm++] = (uint32_t)i;
+            else if (!gen_event_row(&out, it, id))
+                goto fail_err;
+            continue;
+        }
+        char uuid[37], occ[GEN_TIME_LEN], recv[GEN_TIME_LEN], stored[GEN_TIME_LEN];
         char data[512];
         int64_t recv_us = it->occ_us + it->delay_us;
         gen_uuid(uuid, id, 0xE7E7);
         gen_time(occ, it->occ_us);
         gen_time(recv, recv_us);
         gen_time(stored, recv_us + 200000 + (int64_t)gen_below(800000));
-        const char *version =
-            versions[(it->occ_us - start_us) * GEN_RULE_VERSIONS / (span_us + 1)];
+        const char *version = gen_version(&out, it->occ_us);
         unsigned cat = it->type / GEN_NAMES, name = it->type % GEN_NAMES;
-        int dlen = gen_data(data, sizeof data, it->type, it->app);
-        if (it->err == 0) {
-            if (written % chunk == 0) {
-                char fname[64];
-                ok = gen_close(f, "events chunk");
-                f = NULL;
-                if (!ok)
-                    goto fail_err;
-                snprintf(fname, sizeof fname, "events-%03u.tsv", chunk_no++);
-                if ((f = gen_open(dir, fname, gen_buf_main)) == NULL)
-                    goto fail_err;
-            }
-            written++;
-            data_bytes += (uint64_t)dlen;
-            /* id, event_id, application_id, session_id, category, name, data,
-             * occurred_at, client_timestamp, sent_at, clock_skew_us,
-             * skew_corrected, received_at, stored_at, rules_version */
-            if (gen_below(10) < 4) {
-                int64_t skew = (int64_t)gen_below(4000000) - 2000000;
-                gen_time(sent, recv_us - skew);
-                fprintf(f, "%" PRIu64 "\t%s\t%" PRIu64 "\t%" PRIu32 "\t%s\t%s\t%s\t%s\t%s\t%s\t%" PRId64
-                           "\t0\t%s\t%s\t%s\n",
-                        id, uuid, app_base + it->app, it->sess + 1, gen_categories[cat],
-                        gen_names[cat][name], data, occ, occ, sent, skew, recv, stored, version);
-            } else {
-                fprintf(f, "%" PRIu64 "\t%s\t%" PRIu64 "\t%" PRIu32
-                           "\t%s\t%s\t%s\t%s\t%s\t\\N\t\\N\t0\t%s\t%s\t%s\n",
-                        id, uuid, app_base + it->app, it->sess + 1, gen_categories[cat],
-                        gen_names[cat][name], data, occ, occ, recv, stored, version);
-            }
+        gen_data(data, sizeof data, it->type, it->app);
+        unsigned code = it->err - 1u;
+        char key[37];
+        if (it->sess == UINT32_MAX) {
+            snprintf(key, sizeof key, "\\N");
         } else {
-            unsigned code = it->err - 1u;
-            char key[37];
-            if (it->sess == UINT32_MAX) {
-                snprintf(key, sizeof key, "\\N");
-            } else {
-                gen_uuid(key, it->sess, 0x5E55); /* an existing session's key */
-            }
-            const char *shown_name = code == 0 ? "tap" : gen_names[cat][name];
-            /* id, event_id, application_id, received_at, session_key, category,
-             * name, code, pointer, message, payload, payload_truncated,
-             * rules_version, stored_at */
-            fprintf(ferr,
-                    "%" PRIu64 "\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t"
-                    "{\"session_id\":\"%s\",\"category\":\"%s\",\"name\":\"%s\",\"data\":%s,"
-                    "\"timestamp\":\"%s\"}\t0\t%s\t%s\n",
-                    id, uuid, app_base + it->app, recv, key, gen_categories[cat], shown_name,
-                    gen_err_codes[code], gen_err_pointers[code], gen_err_messages[code],
-                    it->sess == UINT32_MAX ? "bad session!" : key, gen_categories[cat], shown_name,
-                    data, occ, version, stored);
+            gen_uuid(key, it->sess, 0x5E55); /* an existing session's key */
         }
+        const char *shown_name = code == 0 ? "tap" : gen_names[cat][name];
+        /* id, event_id, application_id, received_at, session_key, category,
+         * name, code, pointer, message, payload, payload_truncated,
+         * rules_version, stored_at */
+        fprintf(ferr,
+                "%" PRIu64 "\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t"
+                "{\"session_id\":\"%s\",\"category\":\"%s\",\"name\":\"%s\",\"data\":%s,"
+                "\"timestamp\":\"%s\"}\t0\t%s\t%s\n",
+                id, uuid, app_base + it->app, recv, key, gen_categories[cat], shown_name,
+                gen_err_codes[code], gen_err_pointers[code], gen_err_messages[code],
+                it->sess == UINT32_MAX ? "bad session!" : key, gen_categories[cat], shown_name,
+                data, occ, version, stored);
     }
-    ok = gen_close(f, "events chunk");
-    f = NULL;
-    if (!ok)
-        goto fail_err;
     ok = gen_close(ferr, "event_errors.tsv");
     if (!ok)
         goto fail;
+    if (compact) {
+        gen_sorted_items = items;
+        qsort(perm, n_perm, sizeof *perm, gen_cmp_perm);
+        for (size_t j = 0; j < n_perm; j++)
+            if (!gen_event_row(&out, &items[perm[j]], (uint64_t)perm[j] + 1))
+                goto fail;
+    }
+    ok = gen_close(out.f, "events chunk");
+    out.f = NULL;
+    if (!ok)
+        goto fail;
     fprintf(stderr,
-            "gen_events: %" PRIu64 " events in %u files, %zu sessions, %" PRIu64
+            "gen_events: %" PRIu64 " %s events in %u files, %zu sessions, %" PRIu64
             " errors, %u applications, mean data %" PRIu64 " bytes\n",
-            written, chunk_no, n_sess, n_errors, GEN_APPS, written ? data_bytes / written : 0);
+            out.written, compact ? "compact" : "old-shape", out.chunk_no, n_sess, n_errors,
+            GEN_APPS, out.written ? out.data_bytes / out.written : 0);
     rc = 0;
     goto fail_closed;
 
@@ -533,7 +642,9 @@ fail_err:
     gen_close(ferr, "event_errors.tsv");
 fail:
     gen_close(f, "output");
+    gen_close(out.f, "events chunk");
 fail_closed:
+    free(perm);
     free(starts);
     free(items);
     free(sess);

@@ -4,8 +4,12 @@
 # compiled bench/queries/gen_events.c) into WORKDIR and loads them, with
 # the sessions, applications and ~3% event_errors, into the `eye` database
 # of the stack started by scripts/stack.sh (stack_sql, as root on the
-# private socket). The tables must be empty: on an empty table with
-# unique_checks=0 and foreign_key_checks=0, InnoDB (MariaDB >= 10.6) takes
+# private socket). BENCH_SHAPE says which events table that is: `compact`
+# (default; migration 013: the event types into event_categories and
+# event_types first, then events with category_id and type_id, the rows in
+# primary key order) or `old` (migrations 001-012: category and name as
+# strings in every row; bench/migrate_013.sh). The tables must be empty:
+# on an empty table with unique_checks=0 and foreign_key_checks=0, InnoDB (MariaDB >= 10.6) takes
 # its bulk-insert path for the first transaction (rows sorted and the
 # indexes built page by page instead of row by row), which is why all the
 # event chunks go in ONE transaction. ANALYZE TABLE follows, so the
@@ -55,9 +59,12 @@ bench_load() {
   fi
   app_base=$(stack_sql -N -B eye -e "SELECT COALESCE(MAX(id), 0) + 1 FROM applications") || return 1
 
+  local shape=${BENCH_SHAPE:-compact}
+  case $shape in compact | old) ;; *) echo "load: BENCH_SHAPE is compact or old, not $shape" >&2; return 1 ;; esac
+
   t0=$(bench_now)
   "$BENCH_GEN" -o "$work" -n "$n" -a "$app_base" -s "${BENCH_SEED:-20250101}" \
-    -d "${BENCH_DAYS:-365}" -e "${BENCH_ERR_PCT:-3}" -c 1000000 || return 1
+    -d "${BENCH_DAYS:-365}" -e "${BENCH_ERR_PCT:-3}" -c 1000000 -f "$shape" || return 1
   t1=$(bench_now)
   BENCH_GEN_SECONDS=$(echo "$t1 - $t0" | bc)
   printf "load: generated in %.1f s (%s of TSV)\n" "$BENCH_GEN_SECONDS" "$(du -sh "$work" | cut -f1)"
@@ -74,14 +81,26 @@ bench_load() {
     echo "LOAD DATA LOCAL INFILE '$work/sessions.tsv' INTO TABLE sessions
           (id, session_key, first_seen_at, last_seen_at, event_count, created_at);"
     echo "SHOW WARNINGS LIMIT 5;"
-    echo "SELECT CONCAT('load: ', NOW(), ' applications and sessions committed') AS '';"
+    if [ "$shape" = compact ]; then
+      echo "LOAD DATA LOCAL INFILE '$work/event_categories.tsv' INTO TABLE event_categories (id, name);"
+      echo "SHOW WARNINGS LIMIT 5;"
+      echo "LOAD DATA LOCAL INFILE '$work/event_types.tsv' INTO TABLE event_types (id, category_id, name);"
+      echo "SHOW WARNINGS LIMIT 5;"
+    fi
+    echo "SELECT CONCAT('load: ', NOW(), ' applications, sessions$([ "$shape" = compact ] && echo " and event types") committed') AS '';"
     echo "START TRANSACTION;"
-    local f
+    local f cols
+    if [ "$shape" = compact ]; then
+      cols="occurred_at, id, event_id, application_id, session_id, category_id, type_id, data,
+            client_timestamp, sent_at, clock_skew_us, skew_corrected, received_at, stored_at,
+            rules_version"
+    else
+      cols="id, event_id, application_id, session_id, category, name, data, occurred_at,
+            client_timestamp, sent_at, clock_skew_us, skew_corrected, received_at, stored_at,
+            rules_version"
+    fi
     for f in "$work"/events-*.tsv; do
-      echo "LOAD DATA LOCAL INFILE '$f' INTO TABLE events
-            (id, event_id, application_id, session_id, category, name, data, occurred_at,
-             client_timestamp, sent_at, clock_skew_us, skew_corrected, received_at, stored_at,
-             rules_version);"
+      echo "LOAD DATA LOCAL INFILE '$f' INTO TABLE events ($cols);"
       echo "SHOW WARNINGS LIMIT 5;"
       echo "SELECT CONCAT('load: ', NOW(), ' $(basename "$f") read') AS '';"
     done
@@ -94,7 +113,11 @@ bench_load() {
     echo "SHOW WARNINGS LIMIT 5;"
     echo "COMMIT;"
     echo "SELECT CONCAT('load: ', NOW(), ' errors committed') AS '';"
-    echo "ANALYZE TABLE applications, sessions, events, event_errors;"
+    if [ "$shape" = compact ]; then
+      echo "ANALYZE TABLE applications, sessions, event_categories, event_types, events, event_errors;"
+    else
+      echo "ANALYZE TABLE applications, sessions, events, event_errors;"
+    fi
   } | stack_sql --local-infile=1 -N -B --unbuffered eye |
     awk '/^(Warning|Error|Note)\t/ { bad = 1 } !/\tanalyze\t/ { print; fflush() } END { exit bad }' || {
     echo "load: LOAD DATA reported warnings (rows skipped or changed); see above" >&2

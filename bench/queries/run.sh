@@ -123,7 +123,7 @@ POOL_MB=$(stack_sql -N -B -e "SELECT @@innodb_buffer_pool_size DIV 1048576")
 VIEWS=migrations
 if [ "$(stack_sql -N -B eye -e "SELECT COUNT(*) FROM information_schema.VIEWS
         WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME IN ('v_events', 'v_session_timeline')")" != 2 ]; then
-  echo "run: the analyst views (migrations/004, 005) are missing" >&2
+  echo "run: the analyst views (migrations/004, 005, 013) are missing" >&2
   exit 1
 fi
 
@@ -144,7 +144,7 @@ LONG_SESSIONS=$(wc -l <"$P/sessions.raw")
 # fewer long sessions than runs (small N): reuse them in turn
 awk -v total="$TOTAL" '{ k[NR] = $0 } END { for (i = 0; i < total; i++) print k[i % NR + 1] }' \
   "$P/sessions.raw" >"$P/sessions"
-stack_sql -N -B eye -e "SELECT DISTINCT category FROM events" >"$P/categories"
+stack_sql -N -B eye -e "SELECT name FROM event_categories ORDER BY id" >"$P/categories"
 
 # One line per run: kind, label, SQL, URL (empty when the kind has none),
 # interleaved run by run (a, b, c, d, a, b, ...).
@@ -174,7 +174,7 @@ TZ=UTC gawk -F'\t' -v total="$TOTAL" -v warm="$WARM" -v days="$DAYS" -v seed="$S
         w, q(ts(h)), q(ts(h + 3600)), base, iso(h), iso(h + 3600)
       c = cats[int(rand() * nc)]; m = int(rand() * months) + 1
       from = mktime(sprintf("2025 %02d 01 00 00 00", m)); to = mktime(sprintf("2025 %02d 01 00 00 00", m + 1))
-      printf "d\t%scategory, one month, COUNT(*)\tSELECT COUNT(*) FROM events WHERE category = %s AND occurred_at >= %s AND occurred_at < %s\t\n", \
+      printf "d\t%scategory, one month, COUNT(*)\tSELECT COUNT(*) FROM events e JOIN event_categories c ON c.id = e.category_id WHERE c.name = %s AND e.occurred_at >= %s AND e.occurred_at < %s\t\n", \
         w, q(c), q(ts(from)), q(ts(to))
     }
   }' "$P/sessions" >"$P/plan"
