@@ -55,9 +55,27 @@
 #define RESTORE_BATCH    500
 #define ARCHIVE_PATH_MAX 4096
 
-static bool archive_partition_name_ok(const char *name)
+#define ARCHIVE_DETACHED_PREFIX "events_detached_"
+
+/* Partition and table names cannot be bound, so they go into the SQL text;
+ * each function that puts one there checks it first: a monthly partition
+ * (pYYYYMM) or the detached table of one (events_detached_pYYYYMM). */
+static bool archive_detached_name_ok(const char *name)
 {
-    return strlen(name) == 7 && name[0] == 'p' && strspn(name + 1, "0123456789") == 6;
+    size_t n = strlen(ARCHIVE_DETACHED_PREFIX);
+    return strncmp(name, ARCHIVE_DETACHED_PREFIX, n) == 0 && partition_name_is_monthly(name + n);
+}
+
+/* Logs and returns false unless part (may be NULL) is a monthly partition
+ * and table (may be NULL) the name of a detached one. */
+static bool archive_names_ok(const char *what, const char *part, const char *table)
+{
+    if ((part == NULL || partition_name_is_monthly(part)) &&
+        (table == NULL || archive_detached_name_ok(table)))
+        return true;
+    log_error("%s: refusing names %s / %s (not pYYYYMM / " ARCHIVE_DETACHED_PREFIX "pYYYYMM)", what,
+              part != NULL ? part : "-", table != NULL ? table : "-");
+    return false;
 }
 
 /* Runs a statement returning no rows; logs and returns false on failure. */
@@ -83,23 +101,28 @@ static long long archive_count(MYSQL *conn, const char *sql)
     return n;
 }
 
-/* True when the table exists in the current database. */
+/* 1 when the table exists in the current database, 0 when not, -1 on a
+ * database error (logged). */
 static int archive_table_exists(MYSQL *conn, const char *table)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-             "AND TABLE_NAME = '%s'",
-             table);
-    if (mysql_query(conn, sql) != 0) {
-        log_error("find %s: %s", table, mysql_error(conn));
+    MYSQL_STMT *stmt = db_prepare(conn, "find_table",
+                                  "SELECT 1 FROM information_schema.TABLES "
+                                  "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?");
+    if (stmt == NULL)
         return -1;
-    }
-    MYSQL_RES *res = mysql_store_result(conn);
-    if (res == NULL)
-        return -1;
-    int found = mysql_num_rows(res) > 0;
-    mysql_free_result(res);
+    unsigned long len = (unsigned long)strlen(table);
+    MYSQL_BIND in = {0};
+    in.buffer_type = MYSQL_TYPE_STRING;
+    in.buffer = (void *)table;
+    in.buffer_length = len;
+    in.length = &len;
+    int found = -1;
+    if (mysql_stmt_bind_param(stmt, &in) != 0 || mysql_stmt_execute(stmt) != 0 ||
+        mysql_stmt_store_result(stmt) != 0)
+        log_error("find %s: %s", table, mysql_stmt_error(stmt));
+    else
+        found = mysql_stmt_num_rows(stmt) > 0;
+    mysql_stmt_close(stmt);
     return found;
 }
 
@@ -113,6 +136,8 @@ static bool archive_detach(MYSQL *conn, const char *part, const char *detached)
 {
     char sql[512];
     bool created = false, exchanged = false;
+    if (!archive_names_ok("detach", part, detached))
+        return false;
     if (mysql_autocommit(conn, 1) != 0) {
         log_error("autocommit: %s", mysql_error(conn));
         return false;
@@ -182,6 +207,8 @@ static bool archive_write(MYSQL *conn, const char *from, const char *path, long 
 {
     char sql[2048], tmp[ARCHIVE_PATH_MAX + 8];
     *rows = 0;
+    if (!archive_names_ok("write archive", NULL, from))
+        return false;
     /* category and name from the dimension tables (migration 013), as the
      * read API shows them; LEFT JOINs, so every row of the detached table
      * is written even if its session, application or type is gone. The
@@ -273,22 +300,40 @@ out:
 static bool archive_forget(MYSQL *conn, const char *detached)
 {
     char sql[512];
+    MYSQL_STMT *pick = NULL;
+    if (!archive_names_ok("forget", NULL, detached))
+        return false;
     if (!archive_exec(conn, "create_forget",
                       "CREATE TEMPORARY TABLE IF NOT EXISTS archive_forget ("
                       " application_id INT UNSIGNED NOT NULL, event_id UUID NOT NULL,"
                       " occurred_at DATETIME(6) NOT NULL, id BIGINT UNSIGNED NOT NULL,"
                       " PRIMARY KEY (occurred_at, id)) ENGINE=MEMORY"))
         return false;
+    /* The table's name is in the text (it cannot be bound), the batch size
+     * a parameter. */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO archive_forget SELECT application_id, event_id, occurred_at, id "
+             "FROM %s ORDER BY occurred_at, id LIMIT ?",
+             detached);
+    pick = db_prepare(conn, "pick_forget", sql);
+    if (pick == NULL)
+        goto fail;
+    long long limit = PRUNE_BATCH;
+    MYSQL_BIND in = {0};
+    in.buffer_type = MYSQL_TYPE_LONGLONG;
+    in.buffer = &limit;
+    if (mysql_stmt_bind_param(pick, &in) != 0) {
+        log_error("pick_forget: %s", mysql_stmt_error(pick));
+        goto fail;
+    }
     for (;;) {
         if (!archive_exec(conn, "clear_forget", "DELETE FROM archive_forget"))
             goto fail;
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO archive_forget SELECT application_id, event_id, occurred_at, id "
-                 "FROM %s ORDER BY occurred_at, id LIMIT 5000",
-                 detached);
-        if (!archive_exec(conn, "pick_forget", sql))
+        if (mysql_stmt_execute(pick) != 0) {
+            log_error("pick_forget: %s", mysql_stmt_error(pick));
             goto fail;
-        my_ulonglong n = mysql_affected_rows(conn);
+        }
+        my_ulonglong n = mysql_stmt_affected_rows(pick);
         if (n == 0)
             break;
         snprintf(sql, sizeof(sql),
@@ -302,9 +347,12 @@ static bool archive_forget(MYSQL *conn, const char *detached)
             !archive_exec(conn, "forget_detached", sql) || mysql_commit(conn) != 0)
             goto fail;
     }
+    mysql_stmt_close(pick);
     return mysql_commit(conn) == 0;
 fail:
     mysql_rollback(conn);
+    if (pick != NULL)
+        mysql_stmt_close(pick);
     return false;
 }
 
@@ -312,7 +360,7 @@ bool archive_partition(MYSQL *conn, const char *part, const char *dir, const cha
                        long long *rows)
 {
     char detached[64], path[ARCHIVE_PATH_MAX], sql[128];
-    if (!archive_partition_name_ok(part)) {
+    if (!partition_name_is_monthly(part)) {
         fprintf(stderr, "eye-admin archive: %s is not a monthly partition (pYYYYMM)\n", part);
         return false;
     }

@@ -28,47 +28,102 @@ static long long prune_exec_count(MYSQL *conn, const char *name, const char *sql
     return (long long)mysql_affected_rows(conn);
 }
 
-long long prune_delete_batched(MYSQL *conn, const char *name, const char *sql)
+/* Binds a string parameter (never NULL). */
+static void prune_bind_str(MYSQL_BIND *b, const char *s, unsigned long *len)
 {
-    long long total = 0;
+    *len = (unsigned long)strlen(s);
+    b->buffer_type = MYSQL_TYPE_STRING;
+    b->buffer = (void *)s;
+    b->buffer_length = *len;
+    b->length = len;
+}
+
+/* Runs a prepared statement whose parameters are bound and returns its
+ * affected rows, or -1 (logged). */
+static long long prune_stmt_count(MYSQL_STMT *stmt, const char *name)
+{
+    if (mysql_stmt_execute(stmt) != 0) {
+        log_error("%s: %s", name, mysql_stmt_error(stmt));
+        return -1;
+    }
+    return (long long)mysql_stmt_affected_rows(stmt);
+}
+
+long long prune_delete_batched(MYSQL *conn, const char *name, const char *sql, const char *before)
+{
+    long long total = 0, limit = PRUNE_BATCH;
+    unsigned long before_len = 0;
+    MYSQL_BIND in[2];
+    MYSQL_STMT *stmt = db_prepare(conn, name, sql);
+    if (stmt == NULL)
+        return -1;
+    memset(in, 0, sizeof(in));
+    prune_bind_str(&in[0], before, &before_len);
+    in[1].buffer_type = MYSQL_TYPE_LONGLONG;
+    in[1].buffer = &limit;
+    if (mysql_stmt_bind_param(stmt, in) != 0) {
+        log_error("%s: %s", name, mysql_stmt_error(stmt));
+        goto fail;
+    }
     for (;;) {
-        long long n = prune_exec_count(conn, name, sql);
+        long long n = prune_stmt_count(stmt, name);
         if (n < 0)
-            return -1;
+            goto fail;
         if (mysql_commit(conn) != 0) {
             log_error("%s: commit: %s", name, mysql_error(conn));
-            return -1;
+            goto fail;
         }
         total += n;
         if (n < PRUNE_BATCH)
-            return total;
+            break;
     }
+    mysql_stmt_close(stmt);
+    return total;
+
+fail:
+    mysql_stmt_close(stmt);
+    return -1;
 }
 
 long long prune_sessions(MYSQL *conn, const char *before)
 {
-    long long total = 0;
-    char sql[768];
+    long long total = 0, limit = PRUNE_BATCH;
+    unsigned long before_len = 0;
+    MYSQL_BIND in[3];
+    MYSQL_STMT *lock = NULL;
     if (!db_exec(conn, "create_session_batch",
                  "CREATE TEMPORARY TABLE IF NOT EXISTS retention_sessions "
                  "(id BIGINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=MEMORY"))
         return -1;
+    lock = db_prepare(conn, "lock_sessions",
+                      "INSERT INTO retention_sessions (id) SELECT id FROM sessions "
+                      "WHERE last_seen_at < ? AND id > ? ORDER BY id LIMIT ? FOR UPDATE");
+    if (lock == NULL)
+        return -1;
     /* Sessions are visited in id order past the last one examined, so a
      * session kept (it still has events) is not examined again. */
     unsigned long long after = 0;
+    memset(in, 0, sizeof(in));
+    prune_bind_str(&in[0], before, &before_len);
+    in[1].buffer_type = MYSQL_TYPE_LONGLONG;
+    in[1].buffer = &after;
+    in[1].is_unsigned = 1;
+    in[2].buffer_type = MYSQL_TYPE_LONGLONG;
+    in[2].buffer = &limit;
+    if (mysql_stmt_bind_param(lock, in) != 0) {
+        log_error("lock_sessions: %s", mysql_stmt_error(lock));
+        goto fail;
+    }
     for (;;) {
         if (!db_exec(conn, "clear_session_batch", "DELETE FROM retention_sessions"))
-            return -1;
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO retention_sessions (id) SELECT id FROM sessions "
-                 "WHERE last_seen_at < '%s' AND id > %llu ORDER BY id LIMIT %d FOR UPDATE",
-                 before, after, PRUNE_BATCH);
-        long long locked = prune_exec_count(conn, "lock_sessions", sql);
+            goto fail;
+        /* `after` is read through its binding at every execution. */
+        long long locked = prune_stmt_count(lock, "lock_sessions");
         if (locked < 0)
             goto fail;
         if (locked == 0) {
             mysql_commit(conn);
-            return total;
+            break;
         }
         if (mysql_query(conn, "SELECT MAX(id) FROM retention_sessions") != 0)
             goto fail_query;
@@ -94,12 +149,15 @@ long long prune_sessions(MYSQL *conn, const char *before)
             goto fail_query;
         total += n;
         if (locked < PRUNE_BATCH)
-            return total;
+            break;
     }
+    mysql_stmt_close(lock);
+    return total;
 
 fail_query:
     log_error("prune sessions: %s", mysql_error(conn));
 fail:
     mysql_rollback(conn);
+    mysql_stmt_close(lock);
     return -1;
 }

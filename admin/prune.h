@@ -9,10 +9,12 @@
 
 #include <mysql.h>
 
-/* Runs sql (a DELETE ... LIMIT 5000 without parameters) and commits,
- * again and again until it deletes fewer than 5000 rows. Returns the rows
- * deleted in all, or -1 (logged). conn must not be in autocommit mode. */
-long long prune_delete_batched(MYSQL *conn, const char *name, const char *sql);
+/* Prepares sql (a DELETE ... WHERE column < ? ... LIMIT ?, exactly those
+ * two parameters), binds `before` ('YYYY-MM-DD ...') and PRUNE_BATCH to
+ * them, and runs it and commits again and again until it deletes fewer
+ * than 5000 rows. Returns the rows deleted in all, or -1 (logged). conn
+ * must not be in autocommit mode. */
+long long prune_delete_batched(MYSQL *conn, const char *name, const char *sql, const char *before);
 
 /* Deletes, in batches of 5000 under their row locks, the sessions last
  * seen before `before` ('YYYY-MM-DD ...', generated, never user text) that

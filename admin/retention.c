@@ -39,6 +39,38 @@ static void retention_format_bound(int year, int month, char out[16])
     snprintf(out, 16, "%04d-%02d-01", year % 10000, month % 100);
 }
 
+/* Counts the quarantined rows older than cut ('YYYY-MM-DD HH:MM:SS') into
+ * *count (left as it is when the server gives no number) and ends the
+ * read's transaction. Returns false (logged) on a database error. */
+static bool retention_count_quarantine(MYSQL *conn, const char *cut, long long *count)
+{
+    MYSQL_STMT *stmt = db_prepare(conn, "count_quarantine",
+                                  "SELECT COUNT(*) FROM event_quarantine WHERE quarantined_at < ?");
+    if (stmt == NULL)
+        return false;
+    unsigned long cut_len = (unsigned long)strlen(cut);
+    long long v = 0;
+    my_bool v_null = 0;
+    MYSQL_BIND in = {0}, out = {0};
+    in.buffer_type = MYSQL_TYPE_STRING;
+    in.buffer = (void *)cut;
+    in.buffer_length = cut_len;
+    in.length = &cut_len;
+    out.buffer_type = MYSQL_TYPE_LONGLONG;
+    out.buffer = &v;
+    out.is_null = &v_null;
+    bool ok = mysql_stmt_bind_param(stmt, &in) == 0 && mysql_stmt_execute(stmt) == 0 &&
+              mysql_stmt_bind_result(stmt, &out) == 0 && mysql_stmt_store_result(stmt) == 0;
+    if (!ok)
+        log_error("count_quarantine: %s", mysql_stmt_error(stmt));
+    else if (mysql_stmt_fetch(stmt) == 0 && !v_null && v >= 0)
+        *count = v;
+    mysql_stmt_close(stmt);
+    if (ok)
+        mysql_commit(conn);
+    return ok;
+}
+
 
 /* What one table's retention would do: the partitions entirely older than
  * cutoff (never the newest bounded one, nor p_future). */
@@ -240,11 +272,10 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
     }
 
     if (apply && plans[0].ndrop > 0) {
-        char sql[256];
-        snprintf(sql, sizeof(sql),
-                 "DELETE FROM event_ids WHERE occurred_at < '%s' ORDER BY occurred_at LIMIT %d",
-                 plans[0].drop_bound, PRUNE_BATCH);
-        long long ids = prune_delete_batched(conn, "prune_event_ids", sql);
+        long long ids = prune_delete_batched(
+            conn, "prune_event_ids",
+            "DELETE FROM event_ids WHERE occurred_at < ? ORDER BY occurred_at LIMIT ?",
+            plans[0].drop_bound);
         if (ids < 0)
             goto done;
         long long sessions = prune_sessions(conn, plans[0].drop_bound);
@@ -255,30 +286,16 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
     }
 
     if (*qcut != '\0') {
-        char sql[256];
         if (apply) {
-            snprintf(sql, sizeof(sql),
-                     "DELETE FROM event_quarantine WHERE quarantined_at < '%s' "
-                     "ORDER BY quarantined_at LIMIT %d",
-                     qcut, PRUNE_BATCH);
-            quarantine = prune_delete_batched(conn, "prune_quarantine", sql);
+            quarantine =
+                prune_delete_batched(conn, "prune_quarantine",
+                                     "DELETE FROM event_quarantine WHERE quarantined_at < ? "
+                                     "ORDER BY quarantined_at LIMIT ?",
+                                     qcut);
             if (quarantine < 0)
                 goto done;
-        } else {
-            snprintf(sql, sizeof(sql),
-                     "SELECT COUNT(*) FROM event_quarantine WHERE quarantined_at < '%s'", qcut);
-            if (mysql_query(conn, sql) != 0) {
-                log_error("count_quarantine: %s", mysql_error(conn));
-                goto done;
-            }
-            MYSQL_RES *res = mysql_store_result(conn);
-            MYSQL_ROW row = res != NULL ? mysql_fetch_row(res) : NULL;
-            int64_t v = 0;
-            if (row != NULL && row[0] != NULL && strparse_int64(row[0], 0, INT64_MAX, &v))
-                quarantine = (long long)v;
-            if (res != NULL)
-                mysql_free_result(res);
-            mysql_commit(conn);
+        } else if (!retention_count_quarantine(conn, qcut, &quarantine)) {
+            goto done;
         }
         printf("event_quarantine: kept %lld days; %lld rows %s\n",
                (long long)cfg->retention.quarantine_days, quarantine,

@@ -1,9 +1,13 @@
 /* partition.c - creating monthly partitions ahead of time (see
  * partition.h).
  *
- * SQL here names tables and partitions in its text (DDL takes no
- * parameters): table names come only from partition_tables, and partition
- * names and bounds are generated from numbers, never from data.
+ * Values go to the server as bound parameters (the table name looked up in
+ * information_schema, GET_LOCK's wait, the procedure's arguments). DDL
+ * takes no parameters, so the ALTERs name tables and partitions in their
+ * text: table names come only from partition_tables, partition names are
+ * generated from numbers or, when read back from information_schema,
+ * checked to be pYYYYMM (partition_name_is_monthly) before they are used,
+ * and bounds are generated from numbers, never from data.
  *
  * The months ahead are made by the stored procedure eye_partitions_ahead
  * (migrations/009_partitions.sql), SQL SECURITY DEFINER, so that eye-spool
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/db.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
 
@@ -37,6 +42,11 @@ static bool partition_known_table(const char *table)
             return true;
     log_error("partition: %s is not a partitioned table of The Eye", table);
     return false;
+}
+
+bool partition_name_is_monthly(const char *name)
+{
+    return strlen(name) == 7 && name[0] == 'p' && strspn(name + 1, "0123456789") == 6;
 }
 
 /* Parses "'2027-04-01'" (or without quotes) into year and month. */
@@ -58,50 +68,82 @@ bool partition_list(MYSQL *conn, const char *table, struct partition_info **out,
     *count = 0;
     if (!partition_known_table(table))
         return false;
-    char sql[512];
-    snprintf(sql, sizeof(sql),
-             "SELECT PARTITION_NAME, PARTITION_DESCRIPTION, TABLE_ROWS, "
-             "DATA_LENGTH + INDEX_LENGTH FROM information_schema.PARTITIONS "
-             "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s' "
-             "AND PARTITION_NAME IS NOT NULL ORDER BY PARTITION_ORDINAL_POSITION",
-             table);
-    if (mysql_query(conn, sql) != 0) {
-        log_error("list partitions of %s: %s", table, mysql_error(conn));
+    /* The columns are read as text, as the server formats them; a bound
+     * longer than desc holds is cut and then refused as unexpected. */
+    char name[65], desc[256], rows[32], bytes[32];
+    char *cols[4] = {name, desc, rows, bytes};
+    const unsigned long caps[4] = {sizeof(name), sizeof(desc), sizeof(rows), sizeof(bytes)};
+    unsigned long lens[4] = {0}, table_len = (unsigned long)strlen(table);
+    my_bool nulls[4] = {0};
+    MYSQL_BIND in = {0}, res[4];
+    struct partition_info *list = NULL;
+    size_t i = 0;
+    bool ok = false;
+    MYSQL_STMT *stmt =
+        db_prepare(conn, "list_partitions",
+                   "SELECT PARTITION_NAME, PARTITION_DESCRIPTION, TABLE_ROWS, "
+                   "DATA_LENGTH + INDEX_LENGTH FROM information_schema.PARTITIONS "
+                   "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? "
+                   "AND PARTITION_NAME IS NOT NULL ORDER BY PARTITION_ORDINAL_POSITION");
+    if (stmt == NULL)
         return false;
+    in.buffer_type = MYSQL_TYPE_STRING;
+    in.buffer = (void *)table;
+    in.buffer_length = table_len;
+    in.length = &table_len;
+    memset(res, 0, sizeof(res));
+    for (int c = 0; c < 4; c++) {
+        res[c].buffer_type = MYSQL_TYPE_STRING;
+        res[c].buffer = cols[c];
+        res[c].buffer_length = caps[c];
+        res[c].length = &lens[c];
+        res[c].is_null = &nulls[c];
     }
-    MYSQL_RES *res = mysql_store_result(conn);
-    if (res == NULL) {
-        log_error("list partitions of %s: %s", table, mysql_error(conn));
-        return false;
+    if (mysql_stmt_bind_param(stmt, &in) != 0 || mysql_stmt_execute(stmt) != 0 ||
+        mysql_stmt_bind_result(stmt, res) != 0 || mysql_stmt_store_result(stmt) != 0) {
+        log_error("list partitions of %s: %s", table, mysql_stmt_error(stmt));
+        goto done;
     }
-    size_t n = (size_t)mysql_num_rows(res);
-    struct partition_info *list = n > 0 ? calloc(n, sizeof(*list)) : NULL;
+    size_t n = (size_t)mysql_stmt_num_rows(stmt);
+    list = n > 0 ? calloc(n, sizeof(*list)) : NULL;
     if (n > 0 && list == NULL) {
         log_error("list partitions of %s: out of memory", table);
-        mysql_free_result(res);
-        return false;
+        goto done;
     }
-    MYSQL_ROW row;
-    size_t i = 0;
-    while ((row = mysql_fetch_row(res)) != NULL && i < n) {
+    int r = 0;
+    while (i < n && ((r = mysql_stmt_fetch(stmt)) == 0 || r == MYSQL_DATA_TRUNCATED)) {
+        for (int c = 0; c < 4; c++) {
+            if (nulls[c])
+                lens[c] = 0;
+            cols[c][lens[c] < caps[c] ? lens[c] : caps[c] - 1] = '\0';
+        }
         struct partition_info *p = &list[i];
-        snprintf(p->name, sizeof(p->name), "%s", row[0] != NULL ? row[0] : "");
-        const char *desc = row[1] != NULL ? row[1] : "";
+        snprintf(p->name, sizeof(p->name), "%s", name);
         p->future = strcmp(desc, "MAXVALUE") == 0;
-        if (!p->future && !partition_parse_bound(desc, &p->year, &p->month)) {
+        if (!p->future &&
+            (lens[1] >= sizeof(desc) || !partition_parse_bound(desc, &p->year, &p->month))) {
             log_error("partition %s of %s has an unexpected bound %s", p->name, table, desc);
-            free(list);
-            mysql_free_result(res);
-            return false;
+            goto done;
         }
         int64_t v = 0;
-        if (row[2] != NULL && strparse_int64(row[2], 0, INT64_MAX, &v))
+        if (!nulls[2] && strparse_int64(rows, 0, INT64_MAX, &v))
             p->rows = (uint64_t)v;
-        if (row[3] != NULL && strparse_int64(row[3], 0, INT64_MAX, &v))
+        if (!nulls[3] && strparse_int64(bytes, 0, INT64_MAX, &v))
             p->bytes = (uint64_t)v;
         i++;
     }
-    mysql_free_result(res);
+    if (r == 1) {
+        log_error("list partitions of %s: %s", table, mysql_stmt_error(stmt));
+        goto done;
+    }
+    ok = true;
+
+done:
+    mysql_stmt_close(stmt);
+    if (!ok) {
+        free(list);
+        return false;
+    }
     *out = list;
     *count = i;
     return true;
@@ -110,17 +152,27 @@ bool partition_list(MYSQL *conn, const char *table, struct partition_info **out,
 /* Returns the named lock's result: 1 held, 0 timed out, -1 error. */
 static int partition_lock(MYSQL *conn, int wait_s)
 {
-    char sql[64];
-    snprintf(sql, sizeof(sql), "SELECT GET_LOCK('eye_partitions', %d)", wait_s);
-    if (mysql_query(conn, sql) != 0) {
-        log_error("get_lock eye_partitions: %s", mysql_error(conn));
+    MYSQL_STMT *stmt =
+        db_prepare(conn, "get_lock eye_partitions", "SELECT GET_LOCK('eye_partitions', ?)");
+    if (stmt == NULL)
         return -1;
+    long long wait = wait_s, got = 0;
+    my_bool got_null = 0;
+    MYSQL_BIND in = {0}, out = {0};
+    in.buffer_type = MYSQL_TYPE_LONGLONG;
+    in.buffer = &wait;
+    out.buffer_type = MYSQL_TYPE_LONGLONG;
+    out.buffer = &got;
+    out.is_null = &got_null;
+    int held = -1;
+    if (mysql_stmt_bind_param(stmt, &in) != 0 || mysql_stmt_execute(stmt) != 0 ||
+        mysql_stmt_bind_result(stmt, &out) != 0 || mysql_stmt_store_result(stmt) != 0) {
+        log_error("get_lock eye_partitions: %s", mysql_stmt_error(stmt));
+    } else {
+        /* NULL (an error inside GET_LOCK) counts as not held, as 0 does. */
+        held = mysql_stmt_fetch(stmt) == 0 && !got_null && got == 1;
     }
-    MYSQL_RES *res = mysql_store_result(conn);
-    MYSQL_ROW row = res != NULL ? mysql_fetch_row(res) : NULL;
-    int held = row != NULL && row[0] != NULL && strcmp(row[0], "1") == 0;
-    if (res != NULL)
-        mysql_free_result(res);
+    mysql_stmt_close(stmt);
     return held;
 }
 
@@ -149,6 +201,13 @@ bool partition_ensure_from(MYSQL *conn, const char *table, int from_year, int fr
         goto done;
     if (n < 2 || list[0].future) {
         log_error("%s is not partitioned by month (migration 009)", table);
+        goto done;
+    }
+    /* The oldest partition's name, read from information_schema, goes into
+     * the ALTER's text: only a generated one. */
+    if (!partition_name_is_monthly(list[0].name)) {
+        log_error("partitions of %s: oldest partition %s is not a monthly partition (pYYYYMM)",
+                  table, list[0].name);
         goto done;
     }
     /* The oldest partition's own month is the one before its bound. */
@@ -195,26 +254,40 @@ done:
 
 bool partition_ensure_all(MYSQL *conn, int months_ahead, int lock_wait_s, int *added)
 {
-    char sql[128];
     *added = 0;
-    snprintf(sql, sizeof(sql), "CALL eye_partitions_ahead(%d, %d, @eye_partitions_added)",
-             months_ahead, lock_wait_s);
-    if (mysql_query(conn, sql) != 0) {
-        log_error("eye_partitions_ahead: %s (error %u)", mysql_error(conn), mysql_errno(conn));
+    /* The count comes back through a user variable (an OUT parameter of a
+     * prepared CALL needs one). */
+    MYSQL_STMT *stmt = db_prepare(conn, "eye_partitions_ahead",
+                                  "CALL eye_partitions_ahead(?, ?, @eye_partitions_added)");
+    if (stmt == NULL)
+        return false;
+    long long args[2] = {months_ahead, lock_wait_s};
+    MYSQL_BIND in[2];
+    memset(in, 0, sizeof(in));
+    for (int a = 0; a < 2; a++) {
+        in[a].buffer_type = MYSQL_TYPE_LONGLONG;
+        in[a].buffer = &args[a];
+    }
+    if (mysql_stmt_bind_param(stmt, in) != 0 || mysql_stmt_execute(stmt) != 0) {
+        log_error("eye_partitions_ahead: %s (error %u)", mysql_stmt_error(stmt),
+                  mysql_stmt_errno(stmt));
+        mysql_stmt_close(stmt);
         return false;
     }
     /* A CALL answers with a status result (and a result set per SELECT in
      * the procedure): drain them all. */
     int next;
     do {
-        MYSQL_RES *res = mysql_store_result(conn);
-        if (res != NULL)
-            mysql_free_result(res);
-    } while ((next = mysql_next_result(conn)) == 0);
+        if (mysql_stmt_field_count(stmt) > 0 && mysql_stmt_store_result(stmt) == 0)
+            mysql_stmt_free_result(stmt);
+    } while ((next = mysql_stmt_next_result(stmt)) == 0);
     if (next > 0) {
-        log_error("eye_partitions_ahead: %s (error %u)", mysql_error(conn), mysql_errno(conn));
+        log_error("eye_partitions_ahead: %s (error %u)", mysql_stmt_error(stmt),
+                  mysql_stmt_errno(stmt));
+        mysql_stmt_close(stmt);
         return false;
     }
+    mysql_stmt_close(stmt);
     if (mysql_query(conn, "SELECT @eye_partitions_added") != 0) {
         log_error("eye_partitions_ahead: %s", mysql_error(conn));
         return false;
@@ -237,7 +310,7 @@ bool partition_drop(MYSQL *conn, const char *table, const char *name)
     if (!partition_known_table(table))
         return false;
     /* Generated names only: p followed by six digits. */
-    if (strlen(name) != 7 || name[0] != 'p' || strspn(name + 1, "0123456789") != 6) {
+    if (!partition_name_is_monthly(name)) {
         log_error("partition %s of %s: not a monthly partition", name, table);
         return false;
     }

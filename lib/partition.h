@@ -46,6 +46,10 @@ bool partition_list(MYSQL *conn, const char *table, struct partition_info **out,
 bool partition_ensure_from(MYSQL *conn, const char *table, int from_year, int from_month,
                            int lock_wait_s, int *added);
 
+/* True when name is a monthly partition's, p followed by six digits
+ * (pYYYYMM): the only partition names put into SQL text (never p_future). */
+bool partition_name_is_monthly(const char *name);
+
 /* Drops one partition by name (never p_future). Returns false (logged) on
  * failure. */
 bool partition_drop(MYSQL *conn, const char *table, const char *name);
