@@ -70,7 +70,7 @@ echo "partitions: events has $(sql "SELECT COUNT(*) FROM information_schema.PART
 
 # --- the plan: the same parameters for both layouts, interleaved ---------
 sql "SELECT id FROM sessions ORDER BY RAND(7) LIMIT $REPS" >"$STACK_DIR/sessions"
-sql "SELECT DISTINCT category FROM events" >"$STACK_DIR/categories"
+sql "SELECT id FROM event_categories" >"$STACK_DIR/categories"
 TZ=UTC gawk -v reps="$REPS" -v catfile="$STACK_DIR/categories" '
   function ts(t) { return strftime("%Y-%m-%d %H:%M:%S", t, 1) }
   BEGIN { srand(17); while ((getline c < catfile) > 0) cats[nc++] = c; start = mktime("2025 01 01 00 00 00") }
@@ -83,10 +83,10 @@ TZ=UTC gawk -v reps="$REPS" -v catfile="$STACK_DIR/categories" '
       c = cats[int(rand() * nc)]
       for (k = 1; k <= 2; k++) {
         t = tb[k]
-        printf "%s\tsession timeline\tSELECT id, occurred_at, category, name, data FROM %s WHERE session_id = %s ORDER BY occurred_at, id\n", t, t, s[i]
+        printf "%s\tsession timeline\tSELECT id, occurred_at, category_id, type_id, data FROM %s WHERE session_id = %s ORDER BY occurred_at, id\n", t, t, s[i]
         printf "%s\tone hour, first 100\tSELECT * FROM %s WHERE occurred_at >= \047%s\047 AND occurred_at < \047%s\047 ORDER BY occurred_at, id LIMIT 100\n", t, t, ts(h), ts(h + 3600)
-        printf "%s\tcategory, one day, first 100\tSELECT * FROM %s WHERE category = \047%s\047 AND occurred_at >= \047%s\047 AND occurred_at < \047%s\047 ORDER BY occurred_at, id LIMIT 100\n", t, t, c, ts(d), ts(d + 86400)
-        printf "%s\tcategory, one week, COUNT(*)\tSELECT COUNT(*) FROM %s WHERE category = \047%s\047 AND occurred_at >= \047%s\047 AND occurred_at < \047%s\047\n", t, t, c, ts(d), ts(d + 7 * 86400)
+        printf "%s\tcategory, one day, first 100\tSELECT * FROM %s WHERE category_id = %s AND occurred_at >= \047%s\047 AND occurred_at < \047%s\047 ORDER BY occurred_at, id LIMIT 100\n", t, t, c, ts(d), ts(d + 86400)
+        printf "%s\tcategory, one week, COUNT(*)\tSELECT COUNT(*) FROM %s WHERE category_id = %s AND occurred_at >= \047%s\047 AND occurred_at < \047%s\047\n", t, t, c, ts(d), ts(d + 7 * 86400)
       }
     }
   }' "$STACK_DIR/sessions" >"$STACK_DIR/plan"

@@ -81,6 +81,8 @@ is "$(sql "SELECT GROUP_CONCAT(DISTINCT INDEX_NAME ORDER BY INDEX_NAME) FROM inf
   "only the indexes an analyst query needs"
 is "$(sql "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'sessions'
            AND INDEX_NAME = 'ix_sessions_last_seen'")" 0 "sessions' last_seen_at index is gone"
+is "$(sql "SELECT GROUP_CONCAT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'eye'
+           AND TABLE_NAME = 'event_queue'")" "PRIMARY" "the queue keeps its primary key only"
 like "$(sql "SELECT CREATE_OPTIONS FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events'")" \
   "PAGE_COMPRESSED[^=]*=[^0-9]*1" "events' pages are compressed"
 is "$(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME LIKE 'events\\_%'")" "0" \
