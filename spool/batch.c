@@ -6,18 +6,19 @@
  * claim, so every later statement of the batch is a fixed prepared
  * statement joined with it (no SQL text built from data), and only the
  * three that need a queue row's other columns or remove it (insert_events,
- * insert_errors, delete_claimed) read event_queue again. Each pass over
- * the queue's rows cost ~1 µs per row (bench/run.sh, spool phase). The
- * MEMORY table is not transactional: it is emptied at the start of each
- * batch, and after a rollback it still names the rows of the failed batch,
- * which is how a poison row is found.
+ * insert_errors, delete_claimed) read event_queue again (reading the
+ * queue rows in every statement cost ~2 µs of mariadbd CPU per event more:
+ * bench/README.md, "What a stored event costs"). The MEMORY table is not
+ * transactional: it is emptied at the start of each batch, and after a
+ * rollback it still names the rows of the failed batch, which is how a
+ * poison row is found.
  *
  * Locking: claims take row locks on queue rows with SKIP LOCKED, so two
  * spoolers never claim the same row. Sessions are counted and created in
  * session_key order, so concurrent batches lock shared sessions in one
  * global order and do not deadlock on them; the rare deadlock elsewhere is
- * rolled back and retried. Deduplication is the
- * event_ids table (one row per stored event, keyed by application and
+ * rolled back and retried. Deduplication is the event_ids table (one row
+ * per stored event, keyed by application and
  * event_id, unpartitioned so the key holds across every partition of
  * events), written with ON DUPLICATE KEY UPDATE as a no-op: an event_id the
  * same application already stored (a client retry or a replay) is skipped,
@@ -140,19 +141,17 @@ static const struct {
      * the 2-byte id. IGNORE covers the race with another spooler adding
      * the same name at the same moment (this one waits for that one's
      * commit, then skips the row). */
-    [SS_ADD_CATEGORIES] = {"add_categories",
-                           "INSERT IGNORE INTO event_categories (name) "
-                           "SELECT c.category FROM spool_claim c "
-                           "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM "
-                           "event_categories x WHERE x.name = c.category) "
-                           "GROUP BY c.category ORDER BY c.category"},
-    [SS_ADD_TYPES] = {"add_types",
-                      "INSERT IGNORE INTO event_types (category_id, name) "
-                      "SELECT STRAIGHT_JOIN ec.id, c.name FROM spool_claim c "
-                      "JOIN event_categories ec ON ec.name = c.category "
-                      "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM event_types x "
-                      "WHERE x.category_id = ec.id AND x.name = c.name) "
-                      "GROUP BY ec.id, c.name ORDER BY ec.id, c.name"},
+    [SS_ADD_CATEGORIES] = {"add_categories", "INSERT IGNORE INTO event_categories (name) "
+                                             "SELECT c.category FROM spool_claim c "
+                                             "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM "
+                                             "event_categories x WHERE x.name = c.category) "
+                                             "GROUP BY c.category ORDER BY c.category"},
+    [SS_ADD_TYPES] = {"add_types", "INSERT IGNORE INTO event_types (category_id, name) "
+                                   "SELECT STRAIGHT_JOIN ec.id, c.name FROM spool_claim c "
+                                   "JOIN event_categories ec ON ec.name = c.category "
+                                   "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM event_types x "
+                                   "WHERE x.category_id = ec.id AND x.name = c.name) "
+                                   "GROUP BY ec.id, c.name ORDER BY ec.id, c.name"},
     /* The dedup record (migration 009): one row per stored event, keyed by
      * (application_id, event_id) across every partition of events. The
      * no-op update keeps a stored id's row as it is, so a row of this batch
@@ -213,8 +212,9 @@ static const struct {
                    "DELETE q FROM spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id"},
     [SS_DUPLICATES] = {"count_duplicates",
                        "UPDATE spool_counters SET value = value + ? WHERE name = 'duplicates'"},
-    [SS_ATTEMPT] = {"count_attempt", "UPDATE spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id "
-                                     "SET q.attempts = q.attempts + 1"},
+    [SS_ATTEMPT] = {"count_attempt",
+                    "UPDATE spool_claim c STRAIGHT_JOIN event_queue q ON q.id = c.id "
+                    "SET q.attempts = q.attempts + 1"},
     [SS_ATTEMPTS] = {"read_attempts", "SELECT COALESCE(MAX(q.attempts), 0) FROM spool_claim c "
                                       "STRAIGHT_JOIN event_queue q ON q.id = c.id"},
     [SS_QUARANTINE] = {"quarantine",
@@ -337,8 +337,8 @@ static enum spool_result spool_fail(struct spool *s, MYSQL_STMT *stmt, int id, c
         /* A schema this eye-spool does not know (an old binary after a
          * migration, or grants not reprinted): no row is to blame, so none
          * is quarantined; wait until the program or the schema is fixed. */
-        log_debug("%s: %s (error %u); the schema or grants do not match this eye-spool",
-                  name, msg, err);
+        log_debug("%s: %s (error %u); the schema or grants do not match this eye-spool", name, msg,
+                  err);
         return SPOOL_STALLED;
     }
     if (db_error_is_unwritable(err)) {

@@ -119,7 +119,8 @@ static const char *const status_fixed_sql[ST_BATCH0] = {
         "x.application_id, COALESCE(x.category, '') AS cat, COALESCE(x.name, '') AS nam, "
         "x.code, ?, COUNT(*) "
         "FROM spool_claim c "
-        "JOIN event_errors x FORCE INDEX (PRIMARY) ON x.id = c.id AND x.received_at = c.received_at "
+        "JOIN event_errors x FORCE INDEX (PRIMARY) ON x.id = c.id AND x.received_at = "
+        "c.received_at "
         "GROUP BY m, x.application_id, cat, nam, x.code "
         "ORDER BY m, x.application_id, cat, nam, x.code "
         "ON DUPLICATE KEY UPDATE n = event_counts_minute.n + VALUES(n)",

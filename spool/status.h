@@ -26,13 +26,13 @@ bool spool_status_prepare(struct spool *s);
 void spool_status_close(void);
 
 /* Inside the batch's transaction, after its events and errors are
- * inserted and before the claimed queue rows are deleted: adds its stored
- * events (claimed rows that won their event_ids record) and recorded
- * errors (events rows: events, event_errors rows: errors; 0 skips the
- * statement) to event_counts_minute; all_won: every valid claimed row was
- * stored (no duplicate), so the winners need not be looked up. Returns false when a statement failed
- * (*failed_stmt: its MYSQL_STMT, to classify the error); the caller rolls
- * back. */
+ * inserted: adds its stored events (claimed rows that won their event_ids
+ * record) and recorded errors to event_counts_minute, reading the claim
+ * (spool/batch.c). events and errors are how many the batch inserted (0
+ * skips that statement); all_won: every valid claimed row was stored (no
+ * duplicate), so the winners need not be looked up. Returns false when a
+ * statement failed (*failed_stmt: its MYSQL_STMT, to classify the error);
+ * the caller rolls back. */
 bool spool_status_rollups(struct spool *s, uint64_t events, uint64_t errors, bool all_won,
                           MYSQL_STMT **failed_stmt);
 
