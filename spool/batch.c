@@ -109,6 +109,10 @@
     "JOIN event_types t ON t.category_id = ec.id AND t.name = c.name "                             \
     "WHERE c.valid"
 
+/* How long a batch with rejected rows waits for eye_spool_errors (another
+ * spooler holds it from its insert_errors to its COMMIT), seconds. */
+#define SPOOL_ERRORS_LOCK_WAIT_S 10
+
 static const struct {
     const char *name;
     const char *sql;
@@ -185,14 +189,21 @@ static const struct {
      * partitioned by time), so the statement skips an event_id already
      * recorded (ix_event_errors_event_id) and, within the batch, every
      * delivery but the first (ROW_NUMBER: the claim is a temporary table,
-     * which one statement may open only once). The NOT EXISTS read is a
-     * locking one inside INSERT ... SELECT, so two spoolers recording the
-     * same event_id at once collide on the index gap: one deadlocks, is
-     * rolled back, retries and then finds the other's row. Rows without an
-     * event_id are all recorded. The numbering reads only ids and keys
+     * which one statement may open only once). Under READ COMMITTED the
+     * NOT EXISTS read is a consistent read, which does not see (nor wait
+     * for) another spooler's uncommitted row of the same event_id: two
+     * deliveries claimed by two spoolers at once were both recorded
+     * (tests/integration/spool.sh, 4 spoolers, under ASan). So a batch
+     * records its errors holding the named lock eye_spool_errors, from
+     * before this statement until after its COMMIT: the next spooler's
+     * read sees every row recorded before it. Only batches with rejected
+     * rows take it, for the end of their batch. Rows without an event_id
+     * are all recorded. The numbering reads only ids and keys
      * (r), and the columns come from the queue row by its primary key: a
      * temporary table holding data or payload (TEXT) would be an on-disk
      * one, created and written for every batch. */
+    [SS_ERRORS_LOCK] = {"lock_errors", "SELECT GET_LOCK('eye_spool_errors', ?)"},
+    [SS_ERRORS_UNLOCK] = {"unlock_errors", "DO RELEASE_LOCK('eye_spool_errors')"},
     [SS_ERRORS] = {"insert_errors",
                    "INSERT INTO event_errors (id, event_id, application_id, received_at, "
                    "session_key, category, name, code, pointer, message, payload, "
@@ -317,6 +328,17 @@ fail:
     return false;
 }
 
+/* Releases eye_spool_errors after the batch that took it committed or
+ * rolled back (a lost connection releases it by itself). */
+static void spool_errors_unlock(struct spool *s)
+{
+    if (!s->errors_locked)
+        return;
+    s->errors_locked = false;
+    if (s->stmts[SS_ERRORS_UNLOCK] != NULL && mysql_stmt_execute(s->stmts[SS_ERRORS_UNLOCK]) != 0)
+        log_warn("unlock_errors: %s", mysql_stmt_error(s->stmts[SS_ERRORS_UNLOCK]));
+}
+
 /* Classifies the error of a failed statement, after rolling back. id -1
  * is a statement of spool/status.c. */
 static enum spool_result spool_fail(struct spool *s, MYSQL_STMT *stmt, int id, char *reason,
@@ -329,10 +351,12 @@ static enum spool_result spool_fail(struct spool *s, MYSQL_STMT *stmt, int id, c
         snprintf(reason, reason_len, "%s: %s (error %u)", name, msg, err);
     if (db_error_is_connection_lost(err)) {
         log_error("%s: %s (error %u); reconnecting", name, msg, err);
+        s->errors_locked = false; /* the server released it with the connection */
         spool_close(s);
         return SPOOL_OFFLINE;
     }
     mysql_rollback(s->conn);
+    spool_errors_unlock(s);
     if (db_error_is_schema(err)) {
         /* A schema this eye-spool does not know (an old binary after a
          * migration, or grants not reprinted): no row is to blame, so none
@@ -467,8 +491,24 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         log_error("batch of %llu: %s", (unsigned long long)claimed, reason);
         return SPOOL_POISON;
     }
-    if ((long long)claimed > valid)
+    if ((long long)claimed > valid) {
+        long long wait_s = SPOOL_ERRORS_LOCK_WAIT_S, got = 0;
+        MYSQL_BIND in = {0};
+        in.buffer_type = MYSQL_TYPE_LONGLONG;
+        in.buffer = &wait_s;
+        MYSQL_STMT *lock = s->stmts[SS_ERRORS_LOCK];
+        STEP(SS_ERRORS_LOCK, mysql_stmt_bind_param(lock, &in) == 0 &&
+                                 spool_scalar(s, SS_ERRORS_LOCK, &got));
+        if (got != 1) {
+            /* Another spooler held it for the whole wait: try again. */
+            mysql_rollback(s->conn);
+            snprintf(reason, reason_len, "lock_errors: eye_spool_errors busy for %lld s", wait_s);
+            log_info("%s; retrying the batch", reason);
+            return SPOOL_RETRY;
+        }
+        s->errors_locked = true;
         STEP(SS_ERRORS, spool_run(s, SS_ERRORS, NULL, &errors));
+    }
     /* Duplicates: valid rows whose event_id was stored before, and rejected
      * rows whose event_id was recorded before (insert_errors skips them). */
     long long duplicates = valid - (long long)inserted;
@@ -501,6 +541,7 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
     s->stmt_runs[SS_T_COMMIT]++;
     if (commit_rc != 0)
         return spool_fail(s, NULL, SS_DELETE, reason, reason_len);
+    spool_errors_unlock(s);
     *out = done;
     return SPOOL_OK;
 }

@@ -32,7 +32,9 @@ enum spool_stmt {
     SS_NEW_SESSIONS_ALL,
     SS_EVENTS,
     SS_EVENTS_ALL,
+    SS_ERRORS_LOCK,
     SS_ERRORS,
+    SS_ERRORS_UNLOCK,
     SS_DELETE,
     SS_DUPLICATES,
     SS_ATTEMPT,
@@ -49,6 +51,7 @@ struct spool {
     uint64_t generation; /* of the writer endpoint when conn was opened */
     MYSQL_STMT *stmts[SS_NSTMTS];
     MYSQL_STMT *heartbeat; /* NULL when the schema has no heartbeat table yet */
+    bool errors_locked;    /* holds the named lock eye_spool_errors (batch.c) */
     /* Wall time spent in each statement (and, in the two extra slots, in
      * spool/status.c's statements and in COMMIT) since the connection was
      * opened: logged at debug level when it closes (bench/run.sh shows
