@@ -1,5 +1,5 @@
 -- 013_compact_events.sql - compact rows: event types as a dimension, only
--- the indexes an analyst query needs, pages compressed (issue 17).
+-- the indexes an analyst query needs, a leaner queue (issue 17).
 --
 -- Converts an installation in place, with its data (README "Upgrading to
 -- compact rows"): stop eye-spool first (eye.fcgi keeps queueing; nothing is
@@ -9,7 +9,7 @@
 -- takes per million rows), a month per transaction, and swapped in by one
 -- RENAME; every statement can be re-run after a failure (a half-made copy
 -- is dropped and made again). The copy needs free disk space for a second
--- (compressed, so smaller) events table until the old one is dropped.
+-- (smaller) events table until the old one is dropped.
 --
 -- What changes, and why (bench/README.md "What a stored event costs"):
 -- * event_categories and event_types: a category's and a type's name once,
@@ -29,13 +29,15 @@
 --   application's events: app-scoped read keys, erasure of an
 --   application). ix_events_stored goes: no analyst query reads by the
 --   time of storing (eye-admin stats counts from event_counts_minute).
--- * PAGE_COMPRESSED: InnoDB compresses each page as it writes it to disk
---   (zlib, level 1) and punches the freed blocks out of the file; pages in
---   the buffer pool stay uncompressed, so reads and writes cost what they
---   did and only the page flush pays (bench/compress.sh compares it with
---   ROW_FORMAT=COMPRESSED and column compression). Needs a filesystem with
---   hole punching (ext4, XFS, btrfs); elsewhere the pages are written whole
---   and MariaDB logs a warning. Also on event_ids and event_errors.
+-- * No compression. PAGE_COMPRESSED was measured (bench/README.md, "What
+--   a stored event costs": 157 bytes per stored event on disk instead of
+--   ~440) and left out: InnoDB extends a page-compressed file sparsely, so
+--   on a full disk inserts keep succeeding into the buffer pool, the pages
+--   cannot be written, nothing is logged, writers stall and mariadbd hangs
+--   on shutdown, where an uncompressed table answers "table is full" (1114)
+--   at once and eye.fcgi answers 503 (tests/integration/faults.sh).
+--   ROW_FORMAT=COMPRESSED keeps compressed pages in the buffer pool and
+--   recompresses on every change (2.4x the insert time in the same bench).
 --
 -- The analyst views keep their names and columns (category and name come
 -- from the dimension tables by join), so SQL written against v_events and
@@ -119,7 +121,6 @@ BEGIN
       ' KEY ix_events_type_time (type_id, occurred_at, id),',
       ' KEY ix_events_application_time (application_id, occurred_at, id)',
       ') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
-      ' PAGE_COMPRESSED=1 PAGE_COMPRESSION_LEVEL=1',
       ' PARTITION BY RANGE COLUMNS(occurred_at) (', parts, ')');
     PREPARE st FROM @eye_q;
     EXECUTE st;
@@ -171,8 +172,6 @@ ALTER TABLE sessions DROP INDEX IF EXISTS ix_sessions_last_seen;
 -- spool phase alone).
 ALTER TABLE event_queue DROP INDEX IF EXISTS ix_event_queue_received;
 
-ALTER TABLE event_ids PAGE_COMPRESSED=1 PAGE_COMPRESSION_LEVEL=1;
-ALTER TABLE event_errors PAGE_COMPRESSED=1 PAGE_COMPRESSION_LEVEL=1;
 
 -- The analyst views: the same names and columns as 012, category and name
 -- by join. events drives; a filter on category (or category and name) makes
