@@ -452,21 +452,22 @@ phase_spool() {
       [ "$committed" = "$QUEUE_ROWS" ] ||
         loss "spool with $n: $QUEUE_ROWS rows queued, $committed in events + event_errors + duplicates"
       rate=$(awk -v n="$QUEUE_ROWS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
-      # The drain leaves its pages dirty in the buffer pool; with
-      # PAGE_COMPRESSED, InnoDB compresses a page (and punches out the
-      # freed blocks) only when it writes it. Flush them all, so the
-      # allocated size below is the compressed one and mariadbd's CPU
-      # including the flush is what storing the rows costs in the end.
+      # The drain leaves its pages dirty in the buffer pool. Flush them all,
+      # so mariadbd's CPU including the flush is what storing the rows
+      # costs in the end (and, for a PAGE_COMPRESSED table, which InnoDB
+      # compresses only as it writes a page, the allocated size below is
+      # the compressed one).
       local flush_s db2 alloc_b ids_b json_b logical_b cpu_pct us_row idle_pct us_row_flush
       flush_s=$(flush_dirty) || die "the dirty pages were not flushed"
       db2=$(pid_cpu_s "$STACK_DB_PID")
-      # Bytes on disk per stored event: the blocks allocated to the files of
-      # events (one tablespace per partition) and of its dedup record in
-      # event_ids, after the flush; and InnoDB's logical figure (pages in
-      # use, data + indexes, after ANALYZE), which counts every page whole
-      # and so overstates a compressed table. Against the event as a client
-      # sends it (its JSON, from a sample; the names from the dimension
-      # tables).
+      # Bytes per stored event, events (every partition) and its dedup
+      # record in event_ids: InnoDB's figure (pages in use, data + indexes,
+      # after ANALYZE; issue 17's measure), and the blocks allocated to
+      # their files after the flush, which also counts the extents InnoDB
+      # reserves ahead of the rows (a few MiB per file: much per event on
+      # a small table) and is the one that shows a compressed table's
+      # size. Against the event as a client sends it (its JSON, from a
+      # sample; the names from the dimension tables).
       local bytes
       bytes=$(sql "ANALYZE TABLE events, event_ids" >/dev/null;
         sql "SELECT ROUND((SELECT SUM(ALLOCATED_SIZE) FROM information_schema.INNODB_SYS_TABLESPACES
@@ -515,11 +516,11 @@ phase_spool() {
     row "spool x$n" "mariadbd CPU per row, drain" "$(median "$f" db_us_per_row)" "µs"
     row "spool x$n" "mariadbd CPU per row, drain + flush" "$(median "$f" db_us_per_row_flush)" "µs"
     row "spool x$n" "machine idle" "$(median "$f" idle_pct)" "% of $(nproc) cores"
-    row "spool x$n" "bytes on disk per stored event (allocated)" "$(median "$f" bytes_per_event)" "bytes" \
-      "$(ratio "$(median "$f" bytes_per_event)" "$(median "$f" json_bytes_per_event)" "of the event's JSON")" "≤ 100%"
-    row "spool x$n" "bytes per stored event (logical: DATA_LENGTH + INDEX_LENGTH)" \
+    row "spool x$n" "bytes per stored event (DATA_LENGTH + INDEX_LENGTH)" \
       "$(median "$f" logical_bytes_per_event)" "bytes" \
-      "$(ratio "$(median "$f" logical_bytes_per_event)" "$(median "$f" json_bytes_per_event)" "of the event's JSON")"
+      "$(ratio "$(median "$f" logical_bytes_per_event)" "$(median "$f" json_bytes_per_event)" "of the event's JSON")" "≤ 100%"
+    row "spool x$n" "bytes allocated on disk per stored event (files)" "$(median "$f" bytes_per_event)" "bytes" \
+      "$(ratio "$(median "$f" bytes_per_event)" "$(median "$f" json_bytes_per_event)" "of the event's JSON")"
   done
   clear_stored
 }
