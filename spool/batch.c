@@ -246,6 +246,22 @@ static const struct {
                         "UPDATE spool_counters SET value = value + ? WHERE name = 'quarantined'"},
 };
 
+/* SET SESSION max_heap_table_size = bytes, as a prepared statement. */
+static bool spool_set_heap(MYSQL *conn, long long bytes)
+{
+    MYSQL_STMT *stmt = db_prepare(conn, "size_claim", "SET SESSION max_heap_table_size = ?");
+    if (stmt == NULL)
+        return false;
+    MYSQL_BIND in = {0};
+    in.buffer_type = MYSQL_TYPE_LONGLONG;
+    in.buffer = &bytes;
+    bool ok = mysql_stmt_bind_param(stmt, &in) == 0 && mysql_stmt_execute(stmt) == 0;
+    if (!ok)
+        log_error("size_claim: %s", mysql_stmt_error(stmt));
+    mysql_stmt_close(stmt);
+    return ok;
+}
+
 void spool_init(struct spool *s, const struct config *cfg)
 {
     memset(s, 0, sizeof(*s));
@@ -281,6 +297,7 @@ void spool_close(struct spool *s)
     if (s->conn != NULL)
         mysql_close(s->conn);
     s->conn = NULL;
+    s->errors_locked = false; /* a closed connection holds no named lock */
 }
 
 bool spool_connect(struct spool *s)
@@ -294,13 +311,11 @@ bool spool_connect(struct spool *s)
      * type name need to match) from event_queue itself. A MEMORY table
      * stores a VARCHAR at its full width (~3 KiB a row here): its limit is
      * sized to the batch. */
-    char heap[96];
     long long heap_bytes = (long long)s->cfg->spool.batch_size * 4096 + (16LL << 20);
-    snprintf(heap, sizeof(heap), "SET SESSION max_heap_table_size = %lld", heap_bytes);
     if (mysql_autocommit(s->conn, 0) != 0 ||
         !db_exec(s->conn, "set_isolation",
                  "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") ||
-        !db_exec(s->conn, "size_claim", heap) ||
+        !spool_set_heap(s->conn, heap_bytes) ||
         !db_exec(s->conn, "create_claim",
                  "CREATE TEMPORARY TABLE IF NOT EXISTS spool_claim (PRIMARY KEY (id)) "
                  "ENGINE=MEMORY SELECT " SPOOL_CLAIM_COLUMNS ", error_code IS NULL AS valid "
@@ -497,8 +512,8 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         in.buffer_type = MYSQL_TYPE_LONGLONG;
         in.buffer = &wait_s;
         MYSQL_STMT *lock = s->stmts[SS_ERRORS_LOCK];
-        STEP(SS_ERRORS_LOCK, mysql_stmt_bind_param(lock, &in) == 0 &&
-                                 spool_scalar(s, SS_ERRORS_LOCK, &got));
+        STEP(SS_ERRORS_LOCK,
+             mysql_stmt_bind_param(lock, &in) == 0 && spool_scalar(s, SS_ERRORS_LOCK, &got));
         if (got != 1) {
             /* Another spooler held it for the whole wait: try again. */
             mysql_rollback(s->conn);
