@@ -45,12 +45,15 @@
 -- events.category or events.name must join event_types and
 -- event_categories (README "Querying").
 
+-- utf8mb4_bin, as every table of The Eye: names are compared byte for
+-- byte ("Page" and "page" are two categories), and the spool joins them
+-- with the queue's names, which must not mix collations.
 CREATE TABLE IF NOT EXISTS event_categories (
   id    SMALLINT UNSIGNED NOT NULL AUTO_INCREMENT,
   name  VARCHAR(255)      NOT NULL,
   PRIMARY KEY (id),
   UNIQUE KEY uq_event_categories_name (name)
-) ENGINE=InnoDB;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS event_types (
   id           SMALLINT UNSIGNED NOT NULL AUTO_INCREMENT,
@@ -59,7 +62,7 @@ CREATE TABLE IF NOT EXISTS event_types (
   PRIMARY KEY (id),
   UNIQUE KEY uq_event_types_name (category_id, name),
   CONSTRAINT fk_event_types_category FOREIGN KEY (category_id) REFERENCES event_categories (id)
-) ENGINE=InnoDB;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- eye_compact_013: the copy, once (a table that already has type_id is
 -- left alone). The new table gets events' own partitions.

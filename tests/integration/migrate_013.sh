@@ -19,6 +19,9 @@ for f in "$EYE_SRCDIR"/migrations/0*.sql; do
   n=$(basename "$f"); [ "${n%%_*}" -le 12 ] && cp "$f" "$STACK_DIR/migrations-012/"
 done
 sed "s|^migrations_dir: .*|migrations_dir: $STACK_DIR/migrations-012|" "$STACK_DIR/eye.yaml" >"$STACK_DIR/eye-012.yaml"
+# A database whose default collation is not the server's utf8mb4_bin, as a
+# production server's may be: the migrations name their collation.
+stack_sql -e "CREATE DATABASE eye CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci" || bail "database"
 stack_admin accounts --generate --admin-only | stack_sql || bail "admin account"
 "$EYE_BUILDDIR/admin/eye-admin" --config "$STACK_DIR/eye-012.yaml" migrate >/dev/null || bail "migrate to 012"
 is "$(sql "SELECT MAX(version) FROM schema_migrations")" "12" "the database starts at migration 012"
@@ -69,6 +72,9 @@ is "$(sql "SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', id, category, name, code)))
   "event_errors keeps its rows and names"
 is "$(sql "SELECT COUNT(*) FROM event_categories")/$(sql "SELECT COUNT(*) FROM event_types")" "3/12" \
   "one dimension row per category (3) and per category and name seen (12)"
+is "$(sql "SELECT GROUP_CONCAT(DISTINCT TABLE_COLLATION) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'eye'
+           AND TABLE_NAME IN ('events', 'event_categories', 'event_types')")" "utf8mb4_bin" \
+  "the names compare byte for byte, as the queue's (whatever the server's default collation)"
 is "$(sql "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY COLUMN_NAME) FROM information_schema.COLUMNS
            WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME = 'events' AND COLUMN_NAME IN ('category', 'name', 'category_id', 'type_id')")" \
   "category_id,type_id" "events holds the type's ids, not its names"
