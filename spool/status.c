@@ -111,7 +111,9 @@ static const char *const status_fixed_sql[ST_BATCH0] = {
                                               "AND d.id = c.id"),
     [ST_ROLLUP_EVENTS_ALL] = STATUS_ROLLUP_EVENTS(""),
     /* Its recorded errors: event_errors rows by their whole primary key
-     * (id, received_at), so each lookup goes to one partition. */
+     * (id, received_at), so each lookup goes to one partition, looked up
+     * for the claimed rows that were rejected only (the others are never
+     * in event_errors: ~2% of a batch instead of every row). */
     [ST_ROLLUP_ERRORS] =
         "INSERT INTO event_counts_minute (minute, application_id, category, name, outcome, "
         "shard, n) "
@@ -121,6 +123,7 @@ static const char *const status_fixed_sql[ST_BATCH0] = {
         "FROM spool_claim c "
         "JOIN event_errors x FORCE INDEX (PRIMARY) ON x.id = c.id AND x.received_at = "
         "c.received_at "
+        "WHERE NOT c.valid "
         "GROUP BY m, x.application_id, cat, nam, x.code "
         "ORDER BY m, x.application_id, cat, nam, x.code "
         "ON DUPLICATE KEY UPDATE n = event_counts_minute.n + VALUES(n)",
