@@ -1,23 +1,29 @@
 /* batch.c - one spool transaction (see spool.h).
  *
  * The claimed rows go into a per-connection MEMORY temporary table,
- * spool_claim: their ids and the keys the batch works with (application,
- * event_id, session, type names, times, valid or not), copied once by the
- * claim, so every later statement of the batch is a fixed prepared
- * statement joined with it (no SQL text built from data), and only the
- * three that need a queue row's other columns or remove it (insert_events,
- * insert_errors, delete_claimed) read event_queue again (reading the
- * queue rows in every statement cost ~2 µs of mariadbd CPU per event more:
- * bench/README.md, "What a stored event costs"). The MEMORY table is not
- * transactional: it is emptied at the start of each batch, and after a
- * rollback it still names the rows of the failed batch, which is how a
- * poison row is found.
+ * spool_claim: their ids and the fixed-width keys the batch works with
+ * (application, event_id, times, valid or not), copied once by the claim,
+ * so every later statement of the batch is a fixed prepared statement
+ * joined with it (no SQL text built from data). A second one, spool_keys,
+ * holds the ids a valid row resolves to (its session, category and type),
+ * looked up once from the queue row's names by resolve_keys. Only the
+ * statements that need a queue row's other columns or remove it read
+ * event_queue again: resolve_keys, insert_events, insert_errors,
+ * delete_claimed, and the rare ones that make new sessions or types
+ * (reading the queue rows in every statement cost ~2 µs of mariadbd CPU
+ * per event more, and a MEMORY table stores a VARCHAR at its full width:
+ * the names in the claim made its rows ~3 KiB, copied by every statement
+ * that read it, ~3 µs per event: bench/README.md, "What a stored event
+ * costs"). The MEMORY tables are not transactional: they are emptied at
+ * the start of each batch, and after a rollback the claim still names the
+ * rows of the failed batch, which is how a poison row is found.
  *
  * Locking: claims take row locks on queue rows with SKIP LOCKED, so two
- * spoolers never claim the same row. Sessions are counted and created in
- * session_key order, so concurrent batches lock shared sessions in one
- * global order and do not deadlock on them; the rare deadlock elsewhere is
- * rolled back and retried. Deduplication is the event_ids table (one row
+ * spoolers never claim the same row. Existing sessions are counted in id
+ * order and new ones created in session_key order, so concurrent batches
+ * lock shared sessions in one global order per statement and do not
+ * deadlock on them; the rare deadlock elsewhere is rolled back and
+ * retried. Deduplication is the event_ids table (one row
  * per stored event, keyed by application and
  * event_id, unpartitioned so the key holds across every partition of
  * events), written with ON DUPLICATE KEY UPDATE as a no-op: an event_id the
@@ -46,8 +52,7 @@
 #include "spool/status.h"
 
 /* What the claim copies of each queue row (and valid: error_code IS NULL). */
-#define SPOOL_CLAIM_COLUMNS                                                                        \
-    "id, application_id, event_id, session_key, category, name, occurred_at, received_at"
+#define SPOOL_CLAIM_COLUMNS "id, application_id, event_id, occurred_at, received_at"
 
 /* The claimed rows that won their event_ids record (are stored). When
  * record_event_ids inserted a record for every valid row (no duplicate:
@@ -57,31 +62,22 @@
     " JOIN event_ids d ON d.application_id = c.application_id"                                     \
     " AND d.event_id = c.event_id AND d.id = c.id"
 
-/* The winners' sessions: those that exist are counted by one UPDATE,
- * then those that do not are created with their counts. Both go in
- * session_key order (one lock order for every spooler, always after
- * their event_ids keys), and a session is only made for an event that
- * is stored, so a batch of duplicates leaves nothing to clean up. One
- * INSERT ... ON DUPLICATE KEY UPDATE for both cost more than the two
- * (bench: InnoDB inserts the new primary key first and undoes it when
- * the unique key turns out taken). The ON DUPLICATE KEY clause of the
- * second covers a session another spooler created meanwhile. */
+/* The winners' sessions: see count_sessions in spool_sql below. */
 #define SPOOL_COUNT_SESSIONS(won)                                                                  \
-    "UPDATE (SELECT STRAIGHT_JOIN c.session_key, COUNT(*) AS n,"                                   \
+    "UPDATE (SELECT STRAIGHT_JOIN k.session_id, COUNT(*) AS n,"                                    \
     " MIN(c.occurred_at) AS first_at, MAX(c.occurred_at) AS last_at"                               \
-    " FROM spool_claim c" won " WHERE c.valid GROUP BY c.session_key) x"                           \
-    " STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"                                      \
-    " ON s.session_key = x.session_key "                                                           \
+    " FROM spool_claim c" won " JOIN spool_keys k ON k.id = c.id"                                  \
+    " WHERE c.valid AND k.session_id IS NOT NULL GROUP BY k.session_id) x"                         \
+    " STRAIGHT_JOIN sessions s ON s.id = x.session_id "                                            \
     "SET s.event_count = s.event_count + x.n, "                                                    \
     "s.first_seen_at = LEAST(s.first_seen_at, x.first_at), "                                       \
     "s.last_seen_at = GREATEST(s.last_seen_at, x.last_at)"
 #define SPOOL_CREATE_SESSIONS(won)                                                                 \
     "INSERT INTO sessions (session_key, first_seen_at, last_seen_at, event_count) "                \
-    "SELECT STRAIGHT_JOIN c.session_key, MIN(c.occurred_at), MAX(c.occurred_at), COUNT(*) "        \
-    "FROM spool_claim c" won " "                                                                   \
-    "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM sessions x "                                      \
-    "WHERE x.session_key = c.session_key) "                                                        \
-    "GROUP BY c.session_key ORDER BY c.session_key "                                               \
+    "SELECT STRAIGHT_JOIN q.session_key, MIN(c.occurred_at), MAX(c.occurred_at), COUNT(*) "        \
+    "FROM spool_claim c" won " JOIN spool_keys k ON k.id = c.id "                                  \
+    "JOIN event_queue q ON q.id = c.id WHERE c.valid AND k.session_id IS NULL "                    \
+    "GROUP BY q.session_key ORDER BY q.session_key "                                               \
     "ON DUPLICATE KEY UPDATE event_count = sessions.event_count + VALUES(event_count), "           \
     "first_seen_at = LEAST(sessions.first_seen_at, VALUES(first_seen_at)), "                       \
     "last_seen_at = GREATEST(sessions.last_seen_at, VALUES(last_seen_at))"
@@ -100,14 +96,12 @@
     "INSERT INTO events (occurred_at, id, event_id, application_id, session_id, category_id, "     \
     "type_id, data, client_timestamp, sent_at, clock_skew_us, skew_corrected, received_at, "       \
     "rules_version, user_agent, client_ip) "                                                       \
-    "SELECT STRAIGHT_JOIN c.occurred_at, c.id, c.event_id, c.application_id, s.id, ec.id, t.id, "  \
-    "q.data, q.client_timestamp, q.sent_at, q.clock_skew_us, q.skew_corrected, c.received_at, "    \
-    "q.rules_version, q.user_agent, q.client_ip "                                                  \
-    "FROM spool_claim c" won " JOIN event_queue q ON q.id = c.id "                                 \
-    "JOIN sessions s FORCE INDEX (uq_sessions_key) ON s.session_key = c.session_key "              \
-    "JOIN event_categories ec ON ec.name = c.category "                                            \
-    "JOIN event_types t ON t.category_id = ec.id AND t.name = c.name "                             \
-    "WHERE c.valid"
+    "SELECT STRAIGHT_JOIN c.occurred_at, c.id, c.event_id, c.application_id, k.session_id, "       \
+    "k.category_id, k.type_id, q.data, q.client_timestamp, q.sent_at, q.clock_skew_us, "           \
+    "q.skew_corrected, c.received_at, q.rules_version, q.user_agent, q.client_ip "                 \
+    "FROM spool_claim c" won " JOIN spool_keys k ON k.id = c.id "                                  \
+    "JOIN event_queue q ON q.id = c.id "                                                           \
+    "WHERE c.valid AND k.session_id IS NOT NULL AND k.type_id IS NOT NULL"
 
 /* How long a batch with rejected rows waits for eye_spool_errors (another
  * spooler holds it from its insert_errors to its COMMIT), seconds. */
@@ -121,41 +115,70 @@ static const struct {
     [SS_CLAIM] = {"claim", "INSERT INTO spool_claim (" SPOOL_CLAIM_COLUMNS ", valid) "
                            "SELECT " SPOOL_CLAIM_COLUMNS ", error_code IS NULL "
                            "FROM event_queue ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED"},
+    /* The ids a claimed valid row resolves to, looked up once per batch
+     * (its session by key, its category and type by name) into the
+     * second MEMORY table, spool_keys: the statements after it join by
+     * these small ids instead of looking the names up again. An INSERT
+     * ... SELECT reads sessions and the dimension tables as a consistent
+     * read, locking nothing (READ COMMITTED); a multi-table UPDATE of the
+     * claim would share-lock every session it read, and two spoolers
+     * counting one session would deadlock. NULL: not there yet (a new
+     * session or type), made below and then resolved again. */
+    [SS_CLEAR_KEYS] = {"clear_keys", "DELETE FROM spool_keys"},
+    [SS_RESOLVE] = {"resolve_keys",
+                    "INSERT INTO spool_keys (id, session_id, category_id, type_id) "
+                    "SELECT STRAIGHT_JOIN c.id, s.id, ec.id, t.id FROM spool_claim c "
+                    "JOIN event_queue q ON q.id = c.id "
+                    "LEFT JOIN sessions s FORCE INDEX (uq_sessions_key)"
+                    " ON s.session_key = q.session_key "
+                    "LEFT JOIN event_categories ec ON ec.name = q.category "
+                    "LEFT JOIN event_types t ON t.category_id = ec.id AND t.name = q.name "
+                    "WHERE c.valid"},
     /* events and event_errors have no foreign keys (they are partitioned):
      * a claimed row whose application does not exist must not be stored.
      * Checked once at claim time: erasing an application deletes its queue
      * rows before the application and waits for the rows a spooler holds,
      * so the application cannot go while this batch holds its rows. The
      * same pass counts the valid rows, those whose type event_types does
-     * not know yet (migration 013), so the two statements that add types
-     * run only in the rare batch that brings a new one, and the valid
-     * rows' sessions, so create_sessions runs only when count_sessions
-     * did not find them all. */
+     * not know yet (migration 013), so the statements that add types run
+     * only in the rare batch that brings a new one, and the new sessions
+     * of the valid rows, so create_sessions runs only when there are. */
     [SS_CHECK] = {"check_claim",
                   "SELECT STRAIGHT_JOIN COUNT(*) - COUNT(a.id), COALESCE(SUM(c.valid), 0), "
-                  "COALESCE(SUM(c.valid AND t.id IS NULL), 0), "
-                  "COUNT(DISTINCT IF(c.valid, c.session_key, NULL)) "
-                  "FROM spool_claim c "
-                  "LEFT JOIN applications a ON a.id = c.application_id "
-                  "LEFT JOIN event_categories ec ON ec.name = c.category "
-                  "LEFT JOIN event_types t ON t.category_id = ec.id AND t.name = c.name"},
+                  "COALESCE(SUM(c.valid AND k.type_id IS NULL), 0), "
+                  "COALESCE(SUM(c.valid AND k.session_id IS NULL), 0) "
+                  "FROM spool_claim c LEFT JOIN spool_keys k ON k.id = c.id "
+                  "LEFT JOIN applications a ON a.id = c.application_id"},
     /* New categories and types, in name order (one lock order for every
      * spooler). Only names not there yet are inserted: an INSERT that
      * meets an existing key would still use up an AUTO_INCREMENT value of
      * the 2-byte id. IGNORE covers the race with another spooler adding
      * the same name at the same moment (this one waits for that one's
      * commit, then skips the row). */
-    [SS_ADD_CATEGORIES] = {"add_categories", "INSERT IGNORE INTO event_categories (name) "
-                                             "SELECT c.category FROM spool_claim c "
-                                             "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM "
-                                             "event_categories x WHERE x.name = c.category) "
-                                             "GROUP BY c.category ORDER BY c.category"},
+    [SS_ADD_CATEGORIES] = {"add_categories",
+                           "INSERT IGNORE INTO event_categories (name) "
+                           "SELECT STRAIGHT_JOIN q.category FROM spool_keys k "
+                           "JOIN event_queue q ON q.id = k.id "
+                           "WHERE k.type_id IS NULL AND NOT EXISTS (SELECT 1 FROM "
+                           "event_categories x WHERE x.name = q.category) "
+                           "GROUP BY q.category ORDER BY q.category"},
     [SS_ADD_TYPES] = {"add_types", "INSERT IGNORE INTO event_types (category_id, name) "
-                                   "SELECT STRAIGHT_JOIN ec.id, c.name FROM spool_claim c "
-                                   "JOIN event_categories ec ON ec.name = c.category "
-                                   "WHERE c.valid AND NOT EXISTS (SELECT 1 FROM event_types x "
-                                   "WHERE x.category_id = ec.id AND x.name = c.name) "
-                                   "GROUP BY ec.id, c.name ORDER BY ec.id, c.name"},
+                                   "SELECT STRAIGHT_JOIN ec.id, q.name FROM spool_keys k "
+                                   "JOIN event_queue q ON q.id = k.id "
+                                   "JOIN event_categories ec ON ec.name = q.category "
+                                   "WHERE k.type_id IS NULL AND NOT EXISTS (SELECT 1 FROM "
+                                   "event_types x WHERE x.category_id = ec.id AND x.name = q.name) "
+                                   "GROUP BY ec.id, q.name ORDER BY ec.id, q.name"},
+    /* The new types' ids, once add_types made them (or another spooler
+     * did: IGNORE). Share-locks those few dimension rows, which nothing
+     * but add_types writes. */
+    [SS_RESOLVE_TYPES] = {"resolve_types",
+                          "UPDATE spool_keys k STRAIGHT_JOIN event_queue q ON q.id = k.id "
+                          "STRAIGHT_JOIN event_categories ec ON ec.name = q.category "
+                          "STRAIGHT_JOIN event_types t ON t.category_id = ec.id"
+                          " AND t.name = q.name "
+                          "SET k.category_id = ec.id, k.type_id = t.id "
+                          "WHERE k.type_id IS NULL"},
     /* The dedup record (migration 009): one row per stored event, keyed by
      * (application_id, event_id) across every partition of events. The
      * no-op update keeps a stored id's row as it is, so a row of this batch
@@ -168,19 +191,27 @@ static const struct {
                   "FROM spool_claim c "
                   "WHERE c.valid ORDER BY c.application_id, c.event_id, c.id "
                   "ON DUPLICATE KEY UPDATE id = event_ids.id"},
-    /* The winners' sessions: those that exist are counted by one UPDATE,
-     * then those that do not are created with their counts. Both go in
-     * session_key order (one lock order for every spooler, always after
-     * their event_ids keys), and a session is only made for an event that
-     * is stored, so a batch of duplicates leaves nothing to clean up. One
-     * INSERT ... ON DUPLICATE KEY UPDATE for both cost more than the two
-     * (bench: InnoDB inserts the new primary key first and undoes it when
-     * the unique key turns out taken). The ON DUPLICATE KEY clause of the
-     * second covers a session another spooler created meanwhile. */
+    /* The winners' sessions: those resolve_keys found are counted by one
+     * UPDATE, by primary key in id order, then those it did not find are
+     * created with their counts, in session_key order (each statement
+     * locks in one order for every spooler, always after their event_ids
+     * keys), and a session is only made for an event that is stored, so a
+     * batch of duplicates leaves nothing to clean up. One INSERT ... ON
+     * DUPLICATE KEY UPDATE for both cost more than the two (bench: InnoDB
+     * inserts the new primary key first and undoes it when the unique key
+     * turns out taken). The ON DUPLICATE KEY clause of the second covers a
+     * session another spooler created since resolve_keys read; then
+     * resolve_sessions reads the new ones' ids (rows this transaction
+     * holds locked already, by its insert or update). */
     [SS_SESSIONS] = {"count_sessions", SPOOL_COUNT_SESSIONS(SPOOL_WON)},
     [SS_SESSIONS_ALL] = {"count_sessions_all", SPOOL_COUNT_SESSIONS("")},
     [SS_NEW_SESSIONS] = {"create_sessions", SPOOL_CREATE_SESSIONS(SPOOL_WON)},
     [SS_NEW_SESSIONS_ALL] = {"create_sessions_all", SPOOL_CREATE_SESSIONS("")},
+    [SS_RESOLVE_SESSIONS] = {"resolve_sessions",
+                             "UPDATE spool_keys k STRAIGHT_JOIN event_queue q ON q.id = k.id "
+                             "STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"
+                             " ON s.session_key = q.session_key "
+                             "SET k.session_id = s.id WHERE k.session_id IS NULL"},
     [SS_EVENTS] = {"insert_events", SPOOL_INSERT_EVENTS(SPOOL_WON)},
     [SS_EVENTS_ALL] = {"insert_events_all", SPOOL_INSERT_EVENTS("")},
     /* A rejected event is recorded once per application and event_id, as
@@ -307,11 +338,11 @@ bool spool_connect(struct spool *s)
         return false;
     /* READ COMMITTED: no gap locks, so concurrent batches inserting into the
      * same index ranges do not block each other. The claim table takes its
-     * columns' types (and collations, which the joins by session_key and
-     * type name need to match) from event_queue itself. A MEMORY table
-     * stores a VARCHAR at its full width (~3 KiB a row here): its limit is
-     * sized to the batch. */
-    long long heap_bytes = (long long)s->cfg->spool.batch_size * 4096 + (16LL << 20);
+     * columns' types from event_queue itself, spool_keys those of the ids
+     * it holds (sessions.id, event_categories.id, event_types.id). The
+     * MEMORY tables' limit is sized to the batch (~60 bytes a claimed row,
+     * with room to spare). */
+    long long heap_bytes = (long long)s->cfg->spool.batch_size * 1024 + (16LL << 20);
     if (mysql_autocommit(s->conn, 0) != 0 ||
         !db_exec(s->conn, "set_isolation",
                  "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") ||
@@ -319,7 +350,12 @@ bool spool_connect(struct spool *s)
         !db_exec(s->conn, "create_claim",
                  "CREATE TEMPORARY TABLE IF NOT EXISTS spool_claim (PRIMARY KEY (id)) "
                  "ENGINE=MEMORY SELECT " SPOOL_CLAIM_COLUMNS ", error_code IS NULL AS valid "
-                 "FROM event_queue LIMIT 0"))
+                 "FROM event_queue LIMIT 0") ||
+        !db_exec(s->conn, "create_keys",
+                 "CREATE TEMPORARY TABLE IF NOT EXISTS spool_keys ("
+                 "id BIGINT UNSIGNED NOT NULL PRIMARY KEY, session_id BIGINT UNSIGNED NULL, "
+                 "category_id SMALLINT UNSIGNED NULL, type_id SMALLINT UNSIGNED NULL) "
+                 "ENGINE=MEMORY"))
         goto fail;
     for (int i = 0; i < SS_NSTMTS; i++) {
         s->stmts[i] = db_prepare(s->conn, spool_sql[i].name, spool_sql[i].sql);
@@ -467,9 +503,11 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
         spool_status_idle(s);
         return SPOOL_OK;
     }
+    STEP(SS_CLEAR_KEYS, spool_run(s, SS_CLEAR_KEYS, NULL, NULL));
+    STEP(SS_RESOLVE, spool_run(s, SS_RESOLVE, NULL, NULL));
     long long check[4];
     STEP(SS_CHECK, spool_scalars(s, SS_CHECK, check, 4));
-    long long no_app = check[0], valid = check[1], new_types = check[2], sessions = check[3];
+    long long no_app = check[0], valid = check[1], new_types = check[2], new_sessions = check[3];
     if (no_app != 0) {
         mysql_rollback(s->conn);
         snprintf(reason, reason_len, "%lld rows of an application that does not exist", no_app);
@@ -479,6 +517,7 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
     if (new_types > 0) {
         STEP(SS_ADD_CATEGORIES, spool_run(s, SS_ADD_CATEGORIES, NULL, &ignored));
         STEP(SS_ADD_TYPES, spool_run(s, SS_ADD_TYPES, NULL, &ignored));
+        STEP(SS_RESOLVE_TYPES, spool_run(s, SS_RESOLVE_TYPES, NULL, &ignored));
     }
     STEP(SS_DEDUP, spool_run(s, SS_DEDUP, NULL, &winners));
     /* record_event_ids' affected rows are the records it inserted (the
@@ -486,16 +525,13 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
      * are as many. */
     bool all_won = winners == (uint64_t)valid;
     if (winners > 0) {
-        /* Every row count_sessions matches it changes (event_count grows),
-         * so its affected rows are the sessions it found; fewer than the
-         * valid rows' sessions means new ones (or sessions of duplicates
-         * only, which create_sessions then skips). */
-        uint64_t counted = 0;
         int id = all_won ? SS_SESSIONS_ALL : SS_SESSIONS;
-        STEP(id, spool_run(s, id, NULL, &counted));
-        id = all_won ? SS_NEW_SESSIONS_ALL : SS_NEW_SESSIONS;
-        if (counted < (uint64_t)sessions)
+        STEP(id, spool_run(s, id, NULL, &ignored));
+        if (new_sessions > 0) {
+            id = all_won ? SS_NEW_SESSIONS_ALL : SS_NEW_SESSIONS;
             STEP(id, spool_run(s, id, NULL, &ignored));
+            STEP(SS_RESOLVE_SESSIONS, spool_run(s, SS_RESOLVE_SESSIONS, NULL, &ignored));
+        }
         id = all_won ? SS_EVENTS_ALL : SS_EVENTS;
         STEP(id, spool_run(s, id, NULL, &inserted));
     }

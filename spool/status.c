@@ -59,15 +59,17 @@ static int64_t status_seen_ms;
 
 /* A batch's stored events are its claimed queue rows that won their
  * event_ids record (as spool/batch.c stores them; won: that join, or ""
- * when every valid row won); the names come from the queue row, as sent. */
+ * when every valid row won), counted by the type id spool_keys resolved;
+ * the names come from the dimension tables, byte for byte as sent. */
 #define STATUS_ROLLUP_EVENTS(won)                                                                  \
     "INSERT INTO event_counts_minute (minute, application_id, category, name, outcome, shard, n) " \
-    "SELECT STRAIGHT_JOIN DATE_FORMAT(c.received_at, '%Y-%m-%d %H:%i:00') AS m, "                  \
-    "c.application_id, c.category, c.name, 'accepted', ?, COUNT(*) "                               \
-    "FROM spool_claim c" won " "                                                                   \
-    "WHERE c.valid "                                                                               \
-    "GROUP BY m, c.application_id, c.category, c.name "                                            \
-    "ORDER BY m, c.application_id, c.category, c.name "                                            \
+    "SELECT STRAIGHT_JOIN x.m, x.application_id, ec.name, t.name, 'accepted', ?, x.n "             \
+    "FROM (SELECT STRAIGHT_JOIN DATE_FORMAT(c.received_at, '%Y-%m-%d %H:%i:00') AS m, "            \
+    "c.application_id, k.type_id, COUNT(*) AS n "                                                  \
+    "FROM spool_claim c" won " JOIN spool_keys k ON k.id = c.id "                                  \
+    "WHERE c.valid GROUP BY m, c.application_id, k.type_id) x "                                    \
+    "JOIN event_types t ON t.id = x.type_id JOIN event_categories ec ON ec.id = t.category_id "    \
+    "ORDER BY x.m, x.application_id, ec.name, t.name "                                             \
     "ON DUPLICATE KEY UPDATE n = event_counts_minute.n + VALUES(n)"
 
 static const char *const status_fixed_sql[ST_BATCH0] = {
