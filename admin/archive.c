@@ -293,36 +293,51 @@ out:
     return ok;
 }
 
-/* Deletes the event_ids rows of the archived events, and the events from
- * the detached table, 5,000 per transaction, in the detached table's
- * primary-key order (occurred_at, id): each pick reads the first rows of
- * the table and each delete finds its rows by the whole key. */
-static bool archive_forget(MYSQL *conn, const char *detached)
+/* Deletes the event_ids rows of the events of `source` (the detached
+ * table, or "events PARTITION (pYYYYMM)"), PRUNE_BATCH events per
+ * transaction, walking source in its primary-key order (occurred_at, id)
+ * from the last key done (a keyset: each pick reads one range of the
+ * primary key, and each delete finds its rows by the whole key of
+ * event_ids). With `detached` (the same table as source) the picked events
+ * are deleted from it too, so a run that stops finishes from what is left.
+ * Returns the event_ids rows deleted, or -1 (logged, rolled back). */
+static long long archive_forget_rows(MYSQL *conn, const char *source, const char *detached)
 {
     char sql[512];
     MYSQL_STMT *pick = NULL;
-    if (!archive_names_ok("forget", NULL, detached))
-        return false;
+    long long deleted = 0;
     if (!archive_exec(conn, "create_forget",
                       "CREATE TEMPORARY TABLE IF NOT EXISTS archive_forget ("
                       " application_id INT UNSIGNED NOT NULL, event_id UUID NOT NULL,"
                       " occurred_at DATETIME(6) NOT NULL, id BIGINT UNSIGNED NOT NULL,"
-                      " PRIMARY KEY (occurred_at, id)) ENGINE=MEMORY"))
-        return false;
-    /* The table's name is in the text (it cannot be bound), the batch size
-     * a parameter. */
+                      " PRIMARY KEY USING BTREE (occurred_at, id)) ENGINE=MEMORY"))
+        return -1;
+    /* The source's name is in the text (it cannot be bound), the last key
+     * done and the batch size are parameters. */
     snprintf(sql, sizeof(sql),
              "INSERT INTO archive_forget SELECT application_id, event_id, occurred_at, id "
-             "FROM %s ORDER BY occurred_at, id LIMIT ?",
-             detached);
+             "FROM %s WHERE occurred_at > ? OR (occurred_at = ? AND id > ?) "
+             "ORDER BY occurred_at, id LIMIT ?",
+             source);
     pick = db_prepare(conn, "pick_forget", sql);
     if (pick == NULL)
         goto fail;
-    long long limit = PRUNE_BATCH;
-    MYSQL_BIND in = {0};
-    in.buffer_type = MYSQL_TYPE_LONGLONG;
-    in.buffer = &limit;
-    if (mysql_stmt_bind_param(pick, &in) != 0) {
+    char last_at[32] = "1000-01-01 00:00:00.000000";
+    unsigned long last_at_len = (unsigned long)strlen(last_at);
+    long long last_id = 0, limit = PRUNE_BATCH;
+    MYSQL_BIND in[4];
+    memset(in, 0, sizeof(in));
+    for (int i = 0; i < 2; i++) {
+        in[i].buffer_type = MYSQL_TYPE_STRING;
+        in[i].buffer = last_at;
+        in[i].buffer_length = sizeof(last_at);
+        in[i].length = &last_at_len;
+    }
+    in[2].buffer_type = MYSQL_TYPE_LONGLONG;
+    in[2].buffer = &last_id;
+    in[3].buffer_type = MYSQL_TYPE_LONGLONG;
+    in[3].buffer = &limit;
+    if (mysql_stmt_bind_param(pick, in) != 0) {
         log_error("pick_forget: %s", mysql_stmt_error(pick));
         goto fail;
     }
@@ -333,27 +348,72 @@ static bool archive_forget(MYSQL *conn, const char *detached)
             log_error("pick_forget: %s", mysql_stmt_error(pick));
             goto fail;
         }
-        my_ulonglong n = mysql_stmt_affected_rows(pick);
-        if (n == 0)
+        if (mysql_stmt_affected_rows(pick) == 0)
             break;
-        snprintf(sql, sizeof(sql),
-                 "DELETE e FROM archive_forget f STRAIGHT_JOIN %s e "
-                 "ON e.occurred_at = f.occurred_at AND e.id = f.id",
-                 detached);
         if (!archive_exec(conn, "forget_ids",
                           "DELETE d FROM archive_forget f STRAIGHT_JOIN event_ids d "
                           "ON d.application_id = f.application_id AND d.event_id = f.event_id "
-                          "AND d.id = f.id") ||
-            !archive_exec(conn, "forget_detached", sql) || mysql_commit(conn) != 0)
+                          "AND d.id = f.id"))
+            goto fail;
+        deleted += (long long)mysql_affected_rows(conn);
+        if (detached != NULL) {
+            snprintf(sql, sizeof(sql),
+                     "DELETE e FROM archive_forget f STRAIGHT_JOIN %s e "
+                     "ON e.occurred_at = f.occurred_at AND e.id = f.id",
+                     detached);
+            if (!archive_exec(conn, "forget_detached", sql))
+                goto fail;
+        }
+        /* The last key of this batch, where the next one starts. */
+        if (mysql_query(conn,
+                        "SELECT DATE_FORMAT(occurred_at, '%Y-%m-%d %H:%i:%s.%f'), id "
+                        "FROM archive_forget ORDER BY occurred_at DESC, id DESC LIMIT 1") != 0) {
+            log_error("last_forget: %s", mysql_error(conn));
+            goto fail;
+        }
+        MYSQL_RES *res = mysql_store_result(conn);
+        MYSQL_ROW row = res != NULL ? mysql_fetch_row(res) : NULL;
+        int64_t id = 0;
+        bool got = row != NULL && row[0] != NULL && row[1] != NULL &&
+                   strlen(row[0]) < sizeof(last_at) && strparse_int64(row[1], 0, INT64_MAX, &id);
+        if (got) {
+            snprintf(last_at, sizeof(last_at), "%s", row[0]);
+            last_at_len = (unsigned long)strlen(last_at);
+            last_id = id;
+        }
+        mysql_free_result(res);
+        if (!got) {
+            log_error("last_forget: no last key");
+            goto fail;
+        }
+        if (mysql_commit(conn) != 0)
             goto fail;
     }
     mysql_stmt_close(pick);
-    return mysql_commit(conn) == 0;
+    return mysql_commit(conn) == 0 ? deleted : -1;
 fail:
     mysql_rollback(conn);
     if (pick != NULL)
         mysql_stmt_close(pick);
-    return false;
+    return -1;
+}
+
+/* The archived events' event_ids rows and the events themselves, from the
+ * detached table. */
+static bool archive_forget(MYSQL *conn, const char *detached)
+{
+    if (!archive_names_ok("forget", NULL, detached))
+        return false;
+    return archive_forget_rows(conn, detached, detached) >= 0;
+}
+
+long long archive_forget_partition_ids(MYSQL *conn, const char *part)
+{
+    char source[64];
+    if (!archive_names_ok("forget_partition", part, NULL))
+        return -1;
+    snprintf(source, sizeof(source), "events PARTITION (%s)", part);
+    return archive_forget_rows(conn, source, NULL);
 }
 
 bool archive_partition(MYSQL *conn, const char *part, const char *dir, const char *out_path,

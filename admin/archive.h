@@ -16,4 +16,12 @@
 bool archive_partition(MYSQL *conn, const char *part, const char *dir, const char *out_path,
                        long long *rows);
 
+/* Deletes the event_ids rows of the events in events partition `part`
+ * (pYYYYMM), in bounded batches, each its own transaction, leaving the
+ * events where they are: what `retention --apply` does before it drops a
+ * partition (event_ids has no time index since migration 014, so once the
+ * partition is gone nothing says which of its rows were those events').
+ * Returns the rows deleted, or -1 (logged). conn is in manual commit. */
+long long archive_forget_partition_ids(MYSQL *conn, const char *part);
+
 #endif

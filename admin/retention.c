@@ -7,11 +7,13 @@
  * whatever the size and leaves no fragmented table behind, where a DELETE
  * of a month would run for hours and hold locks.
  *
- * What a dropped events partition leaves behind is removed in bounded
- * batches, each its own short transaction, so ingest and the spool never
- * wait long: the event_ids rows of those events (by ix_event_ids_time),
- * then sessions last seen before the partition's bound that have no event
- * left. A session is deleted only while this holds its row lock (SELECT ...
+ * What a dropped events partition would leave behind is removed in
+ * bounded batches, each its own short transaction, so ingest and the spool
+ * never wait long: before the drop, the event_ids rows of its events
+ * (walking the partition by primary key: event_ids has no time index
+ * since migration 014; a run that stops before the drop does it again),
+ * after it, sessions last seen before the partition's bound that have no
+ * event left. A session is deleted only while this holds its row lock (SELECT ...
  * FOR UPDATE) and finds no event for it: a spooler storing an event for the
  * session holds the same lock until it commits, so an event can never end
  * up pointing at a deleted session. event_quarantine is small and deleted
@@ -70,7 +72,6 @@ static bool retention_count_quarantine(MYSQL *conn, const char *cut, long long *
         mysql_commit(conn);
     return ok;
 }
-
 
 /* What one table's retention would do: the partitions entirely older than
  * cutoff (never the newest bounded one, nor p_future). */
@@ -171,8 +172,8 @@ int admin_partitions(const struct config *cfg, int argc, char **argv)
     if (conn == NULL)
         return ADMIN_FAIL;
     int rc = ADMIN_OK, added = 0;
-    if (ensure && !partition_ensure_all(conn, (int)cfg->retention.partitions_ahead_months, 10,
-                                        &added))
+    if (ensure &&
+        !partition_ensure_all(conn, (int)cfg->retention.partitions_ahead_months, 10, &added))
         rc = ADMIN_FAIL;
     for (int t = 0; rc == ADMIN_OK && from_year != 0 && t < PARTITION_NTABLES; t++) {
         int more = 0;
@@ -255,16 +256,25 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
         strftime(qcut, sizeof(qcut), "%Y-%m-%d %H:%M:%S", &t);
     }
 
+    long long ids = 0;
     for (int t = 0; t < PARTITION_NTABLES; t++) {
         if (apply) {
             /* Oldest first: a failure leaves the oldest data gone, never a
-             * gap in the middle. */
+             * gap in the middle. An archived partition's event_ids rows go
+             * with its archive. */
             for (size_t i = 0; i < plans[t].ndrop; i++) {
-                long long rows = 0;
+                long long rows = 0, forgotten = 0;
+                const char *part = plans[t].parts[i].name;
                 bool archive = t == 0 && *cfg->retention.archive_dir != '\0';
-                if (archive ? !archive_partition(conn, plans[t].parts[i].name,
-                                                 cfg->retention.archive_dir, NULL, &rows)
-                            : !partition_drop(conn, plans[t].table, plans[t].parts[i].name))
+                if (t == 0 && !archive) {
+                    forgotten = archive_forget_partition_ids(conn, part);
+                    if (forgotten < 0)
+                        goto done;
+                    ids += forgotten;
+                }
+                if (archive
+                        ? !archive_partition(conn, part, cfg->retention.archive_dir, NULL, &rows)
+                        : !partition_drop(conn, plans[t].table, part))
                     goto done;
             }
         }
@@ -272,12 +282,6 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
     }
 
     if (apply && plans[0].ndrop > 0) {
-        long long ids = prune_delete_batched(
-            conn, "prune_event_ids",
-            "DELETE FROM event_ids WHERE occurred_at < ? ORDER BY occurred_at LIMIT ?",
-            plans[0].drop_bound);
-        if (ids < 0)
-            goto done;
         long long sessions = prune_sessions(conn, plans[0].drop_bound);
         if (sessions < 0)
             goto done;

@@ -94,7 +94,8 @@ is "$(sql "SELECT CREATE_OPTIONS FROM information_schema.TABLES WHERE TABLE_SCHE
 is "$(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'eye' AND TABLE_NAME LIKE 'events\\_%'")" "0" \
   "no copy of events is left behind"
 out=$(stack_admin migrate 2>&1)
-is "$out" "schema up to date (0 applied now, 13 known)" "a second migrate does nothing"
+known=$(ls "$EYE_SRCDIR"/migrations/[0-9]*.sql | wc -l)
+is "$out" "schema up to date (0 applied now, $known known)" "a second migrate does nothing"
 
 # --- the new eye-spool on the migrated table ---------------------------------------
 stack_lighttpd_start || bail "lighttpd did not start"

@@ -215,6 +215,8 @@ like "$out" "event_quarantine: kept 90 days; 1 rows would be deleted" "and the q
 is "$(sql "$digest_events")" "$before" "the dry run changes nothing"
 keep_events=$(sql "SELECT COUNT(*) FROM events WHERE occurred_at >= '$bound'")
 keep_ids=$(sql "SELECT COUNT(*) FROM event_ids WHERE occurred_at >= '$bound'")
+gone_ids=$(sql "SELECT COUNT(*) FROM event_ids WHERE occurred_at < '$bound'")
+diag "event_ids rows of the partitions to drop: $gone_ids"
 keep_errors=$(sql "SELECT COUNT(*) FROM event_errors WHERE received_at >= '$ebound'")
 is "$(sql "SELECT COUNT(*) FROM sessions WHERE last_seen_at < '$bound' AND session_key LIKE 'gone-%'")" 20 "20 sessions were last seen before the bound"
 
@@ -235,6 +237,7 @@ is "$(gone_parts event_errors 200)" "" "no event_errors partition older than the
 is "$(sql "SELECT COUNT(*) FROM events WHERE rules_version <> 'late'")" "$keep_events" "every event after the bound is kept"
 is "$(sql "SELECT COUNT(*) FROM event_errors")" "$keep_errors" "every error after the bound is kept"
 is "$(sql "SELECT COUNT(*) FROM event_ids WHERE occurred_at < '$bound'")" 0 "event_ids of dropped events are deleted"
+like "$out" "event_ids: $gone_ids rows of dropped events deleted" "it says how many event_ids rows went"
 is "$(sql "SELECT COUNT(*) FROM event_ids")" "$((keep_ids + late))" "event_ids of kept events are kept"
 is "$(sql "SELECT COUNT(*) FROM events WHERE rules_version = 'late'")" "$late" "events stored during retention are kept"
 is "$(sql "SELECT COUNT(*) FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.id)")" 0 \

@@ -1,0 +1,16 @@
+-- 014_event_ids_no_time_index.sql - event_ids without its time index
+-- (issue 17).
+--
+-- ix_event_ids_time (occurred_at) was there for one reader: `eye-admin
+-- retention --apply`, which deleted the event_ids rows of a dropped events
+-- partition by time after the drop. It now deletes them before the drop,
+-- walking the partition by its primary key and each row of event_ids by
+-- its own (admin/retention.c; `eye-admin archive` already did so), and a
+-- run that stops before the drop does it again. Every stored event paid
+-- for the index: 35 bytes on disk and ~0.7 us of mariadbd CPU per event
+-- (bench/README.md, "What a stored event costs"). The occurred_at column
+-- stays (the event's partition, for a person reading the table).
+--
+-- Dropping a secondary index is in place and takes no copy of the table;
+-- eye-spool and eye.fcgi may keep running.
+ALTER TABLE event_ids DROP INDEX IF EXISTS ix_event_ids_time;
