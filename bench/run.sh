@@ -24,7 +24,7 @@
 #   STACK_FCGI_PROCS [2]  eye.fcgi processes;  EYE_INGEST_THREADS [8]  threads each
 #   QUEUE_ROWS [1000000]  pre-filled queue for the spool drain
 #   SPOOLERS ["1 2 4"]    eye-spool process counts;  SPOOL_RUNS [1]
-#   EYE_SPOOL_BATCH_SIZE [config default 1000]
+#   EYE_SPOOL_BATCH_SIZE [config default 4000]
 #   FLUSH_DIRTY_LEFT [16]  dirty pages left when the flush after a drain is done
 #   E2E_DURATION [60]  seconds of each end-to-end run;  E2E_SPOOLERS [2]
 #   E2E_RATE           offered events/s of the paced run [a quarter of the 100-row insert rate]

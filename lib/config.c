@@ -154,8 +154,8 @@ static const struct config_key config_keys[] = {
      "Accept write and read keys from web pages (requests with an Origin header). Off: only "
      "browser keys, bound to their origins, are."},
 
-    {"spool.batch_size", CFG_INT, OFF(spool.batch_size), "1000", 1, 100000,
-     "Queue rows claimed per transaction by eye-spool."},
+    {"spool.batch_size", CFG_INT, OFF(spool.batch_size), "4000", 1, 100000,
+     "Queue rows claimed per transaction by eye-spool (at most: a batch takes what is queued)."},
     {"spool.poll_interval_ms", CFG_INT, OFF(spool.poll_interval_ms), "200", 10, 60000,
      "Longest sleep of an idle spooler before it looks at the queue again."},
     {"spool.max_attempts", CFG_INT, OFF(spool.max_attempts), "5", 1, 1000,
