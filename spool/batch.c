@@ -9,28 +9,34 @@
  * looked up once from the queue row's names by resolve_keys. Only the
  * statements that need a queue row's other columns or remove it read
  * event_queue again: resolve_keys, insert_events, insert_errors,
- * delete_claimed, and the rare ones that make new sessions or types
- * (reading the queue rows in every statement cost ~2 µs of mariadbd CPU
- * per event more, and a MEMORY table stores a VARCHAR at its full width:
- * the names in the claim made its rows ~3 KiB, copied by every statement
- * that read it, ~3 µs per event: bench/README.md, "What a stored event
- * costs"). The MEMORY tables are not transactional: they are emptied at
- * the start of each batch, and after a rollback the claim still names the
- * rows of the failed batch, which is how a poison row is found.
+ * delete_claimed, the rare ones that make new sessions or types, and those
+ * of a poison row (count_attempt, read_attempts, quarantine). Reading the
+ * queue rows in every statement cost ~2 µs of mariadbd CPU per event more,
+ * and a MEMORY table stores a VARCHAR at its full width: the names in the
+ * claim made its rows ~3 KiB, copied by every statement that read it, ~3 µs
+ * per event (bench/README.md, "What a stored event costs"). The MEMORY
+ * tables are not transactional: they are emptied at the start of each
+ * batch, and after a rollback the claim still names the rows of the failed
+ * batch, which is how a poison row is found.
  *
  * Locking: claims take row locks on queue rows with SKIP LOCKED, so two
- * spoolers never claim the same row. Existing sessions are counted in id
- * order and new ones created in session_key order, so concurrent batches
- * lock shared sessions in one global order per statement and do not
- * deadlock on them; the rare deadlock elsewhere is rolled back and
- * retried. Deduplication is the event_ids table (one row
- * per stored event, keyed by application and
- * event_id, unpartitioned so the key holds across every partition of
- * events), written with ON DUPLICATE KEY UPDATE as a no-op: an event_id the
- * same application already stored (a client retry or a replay) is skipped,
- * while every other error still fails the batch (INSERT IGNORE would turn
- * bad data into silently lost rows). Only rows that won their event_ids
- * record go into events, in the same transaction, so the two never differ.
+ * spoolers never claim the same row. Within a statement, rows are locked in
+ * one order for every spooler: existing sessions in id order
+ * (count_sessions), new ones in session_key order (create_sessions),
+ * event_ids keys in key order. Two batches can still deadlock across
+ * statements (one counting a session the other creates, say): InnoDB picks
+ * one, which is rolled back and retried, as any deadlock is. A session
+ * resolve_keys found that retention or erasure deletes before
+ * count_sessions locks it makes count_sessions find fewer than resolve_keys
+ * did: the batch is retried, so no event points at a deleted session.
+ * Deduplication is the event_ids table (one row per stored event, keyed by
+ * application and event_id, unpartitioned so the key holds across every
+ * partition of events), written with ON DUPLICATE KEY UPDATE as a no-op: an
+ * event_id the same application already stored (a client retry or a replay)
+ * is skipped, while every other error still fails the batch (INSERT IGNORE
+ * would turn bad data into silently lost rows). Only rows that won their
+ * event_ids record go into events, in the same transaction, so the two
+ * never differ.
  *
  * FORCE INDEX and STRAIGHT_JOIN: on a young database the optimizer's
  * statistics say the sessions table is tiny and it picks full scans, which
@@ -81,6 +87,15 @@
     "ON DUPLICATE KEY UPDATE event_count = sessions.event_count + VALUES(event_count), "           \
     "first_seen_at = LEAST(sessions.first_seen_at, VALUES(first_seen_at)), "                       \
     "last_seen_at = GREATEST(sessions.last_seen_at, VALUES(last_seen_at))"
+
+/* The ids of the sessions create_sessions made (or found made by another
+ * spooler), for the winners only (won: the claim and SPOOL_WON, or "" when
+ * every valid row won): a duplicate's session may be another spooler's,
+ * locked by it. */
+#define SPOOL_RESOLVE_SESSIONS(won)                                                                \
+    "UPDATE spool_keys k" won " STRAIGHT_JOIN event_queue q ON q.id = k.id "                       \
+    "STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key) ON s.session_key = q.session_key "     \
+    "SET k.session_id = s.id WHERE k.session_id IS NULL"
 
 /* The join order is fixed (STRAIGHT_JOIN: claim, queue, its dedup record,
  * sessions by key, then the type's two ids). Left to itself the optimizer
@@ -146,7 +161,8 @@ static const struct {
     [SS_CHECK] = {"check_claim",
                   "SELECT STRAIGHT_JOIN COUNT(*) - COUNT(a.id), COALESCE(SUM(c.valid), 0), "
                   "COALESCE(SUM(c.valid AND k.type_id IS NULL), 0), "
-                  "COALESCE(SUM(c.valid AND k.session_id IS NULL), 0) "
+                  "COALESCE(SUM(c.valid AND k.session_id IS NULL), 0), "
+                  "COUNT(DISTINCT k.session_id) "
                   "FROM spool_claim c LEFT JOIN spool_keys k ON k.id = c.id "
                   "LEFT JOIN applications a ON a.id = c.application_id"},
     /* New categories and types, in name order (one lock order for every
@@ -208,10 +224,14 @@ static const struct {
     [SS_NEW_SESSIONS] = {"create_sessions", SPOOL_CREATE_SESSIONS(SPOOL_WON)},
     [SS_NEW_SESSIONS_ALL] = {"create_sessions_all", SPOOL_CREATE_SESSIONS("")},
     [SS_RESOLVE_SESSIONS] = {"resolve_sessions",
-                             "UPDATE spool_keys k STRAIGHT_JOIN event_queue q ON q.id = k.id "
-                             "STRAIGHT_JOIN sessions s FORCE INDEX (uq_sessions_key)"
-                             " ON s.session_key = q.session_key "
-                             "SET k.session_id = s.id WHERE k.session_id IS NULL"},
+                             SPOOL_RESOLVE_SESSIONS(
+                                 " STRAIGHT_JOIN spool_claim c ON c.id = k.id" SPOOL_WON)},
+    [SS_RESOLVE_SESSIONS_ALL] = {"resolve_sessions_all", SPOOL_RESOLVE_SESSIONS("")},
+    /* The winners' sessions resolve_keys found, when not every valid row
+     * won (check_claim counted those of every valid row). */
+    [SS_FOUND_SESSIONS] = {"found_sessions",
+                           "SELECT COUNT(DISTINCT k.session_id) FROM spool_claim c" SPOOL_WON
+                           " JOIN spool_keys k ON k.id = c.id WHERE c.valid"},
     [SS_EVENTS] = {"insert_events", SPOOL_INSERT_EVENTS(SPOOL_WON)},
     [SS_EVENTS_ALL] = {"insert_events_all", SPOOL_INSERT_EVENTS("")},
     /* A rejected event is recorded once per application and event_id, as
@@ -456,8 +476,8 @@ static bool spool_run(struct spool *s, int id, const long long *param, uint64_t 
 static bool spool_scalars(struct spool *s, int id, long long *v, int n)
 {
     MYSQL_STMT *stmt = s->stmts[id];
-    MYSQL_BIND out[4];
-    if (n > 4)
+    MYSQL_BIND out[5];
+    if (n > 5)
         return false;
     memset(out, 0, sizeof(out));
     for (int i = 0; i < n; i++) {
@@ -505,9 +525,10 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
     }
     STEP(SS_CLEAR_KEYS, spool_run(s, SS_CLEAR_KEYS, NULL, NULL));
     STEP(SS_RESOLVE, spool_run(s, SS_RESOLVE, NULL, NULL));
-    long long check[4];
-    STEP(SS_CHECK, spool_scalars(s, SS_CHECK, check, 4));
+    long long check[5];
+    STEP(SS_CHECK, spool_scalars(s, SS_CHECK, check, 5));
     long long no_app = check[0], valid = check[1], new_types = check[2], new_sessions = check[3];
+    long long found_sessions = check[4];
     if (no_app != 0) {
         mysql_rollback(s->conn);
         snprintf(reason, reason_len, "%lld rows of an application that does not exist", no_app);
@@ -525,12 +546,30 @@ enum spool_result spool_batch(struct spool *s, int64_t limit, struct spool_batch
      * are as many. */
     bool all_won = winners == (uint64_t)valid;
     if (winners > 0) {
+        /* Every session count_sessions matches it changes (event_count
+         * grows), so its affected rows are the sessions it found. Fewer
+         * than resolve_keys found means one went since (retention or
+         * erasure deleted it, holding its lock, having found no event for
+         * it): its rows would point at no session. The batch goes again,
+         * and resolves the session as a new one. Once counted, a session
+         * is locked by this transaction until its commit. */
+        uint64_t counted = 0;
+        if (!all_won)
+            STEP(SS_FOUND_SESSIONS, spool_scalar(s, SS_FOUND_SESSIONS, &found_sessions));
         int id = all_won ? SS_SESSIONS_ALL : SS_SESSIONS;
-        STEP(id, spool_run(s, id, NULL, &ignored));
+        STEP(id, spool_run(s, id, NULL, &counted));
+        if (counted != (uint64_t)found_sessions) {
+            mysql_rollback(s->conn);
+            snprintf(reason, reason_len, "%lld of the batch's sessions went while it ran",
+                     found_sessions - (long long)counted);
+            log_info("%s (retention or erasure); retrying the batch", reason);
+            return SPOOL_RETRY;
+        }
         if (new_sessions > 0) {
             id = all_won ? SS_NEW_SESSIONS_ALL : SS_NEW_SESSIONS;
             STEP(id, spool_run(s, id, NULL, &ignored));
-            STEP(SS_RESOLVE_SESSIONS, spool_run(s, SS_RESOLVE_SESSIONS, NULL, &ignored));
+            id = all_won ? SS_RESOLVE_SESSIONS_ALL : SS_RESOLVE_SESSIONS;
+            STEP(id, spool_run(s, id, NULL, &ignored));
         }
         id = all_won ? SS_EVENTS_ALL : SS_EVENTS;
         STEP(id, spool_run(s, id, NULL, &inserted));
