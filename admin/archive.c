@@ -13,9 +13,11 @@
  * PARTITION) and dropped; a late event for that month then lands in the
  * next partition, as after any drop. The file is written from the detached
  * table, which is dropped only once the file and its checksum are on disk.
- * A failed run leaves the detached table; running archive again finishes
- * from it. Afterwards the event_ids rows and sessions the events leave
- * behind go as after `retention --apply`.
+ * A failed run leaves the detached table, whole until its DROP; running
+ * archive again writes the complete file from it again and finishes.
+ * Afterwards the event_ids rows and sessions the events leave behind go.
+ * `retention --apply` drops a partition the same way, with the file when
+ * retention.archive_dir is set, without it otherwise.
  *
  * restore checks the checksum, then queues every event of the file as a
  * valid event_queue row (through queue/batch.c, the one writer of queue
@@ -293,15 +295,15 @@ out:
     return ok;
 }
 
-/* Deletes the event_ids rows of the events of `source` (the detached
- * table, or "events PARTITION (pYYYYMM)"), PRUNE_BATCH events per
- * transaction, walking source in its primary-key order (occurred_at, id)
- * from the last key done (a keyset: each pick reads one range of the
- * primary key, and each delete finds its rows by the whole key of
- * event_ids). With `detached` (the same table as source) the picked events
- * are deleted from it too, so a run that stops finishes from what is left.
- * Returns the event_ids rows deleted, or -1 (logged, rolled back). */
-static long long archive_forget_rows(MYSQL *conn, const char *source, const char *detached)
+/* Deletes the event_ids rows of the events of the detached table,
+ * PRUNE_BATCH events per transaction, walking it in its primary-key order
+ * (occurred_at, id) from the last key done (a keyset: each pick reads one
+ * range of the primary key, and each delete finds its rows by the whole
+ * key of event_ids). The detached table is left whole, so a run that stops
+ * anywhere before its DROP writes the complete file again and walks it
+ * again (deleting what is left). Returns the event_ids rows deleted, or -1
+ * (logged, rolled back). */
+static long long archive_forget_ids(MYSQL *conn, const char *detached)
 {
     char sql[512];
     MYSQL_STMT *pick = NULL;
@@ -318,7 +320,7 @@ static long long archive_forget_rows(MYSQL *conn, const char *source, const char
              "INSERT INTO archive_forget SELECT application_id, event_id, occurred_at, id "
              "FROM %s WHERE occurred_at > ? OR (occurred_at = ? AND id > ?) "
              "ORDER BY occurred_at, id LIMIT ?",
-             source);
+             detached);
     pick = db_prepare(conn, "pick_forget", sql);
     if (pick == NULL)
         goto fail;
@@ -356,14 +358,6 @@ static long long archive_forget_rows(MYSQL *conn, const char *source, const char
                           "AND d.id = f.id"))
             goto fail;
         deleted += (long long)mysql_affected_rows(conn);
-        if (detached != NULL) {
-            snprintf(sql, sizeof(sql),
-                     "DELETE e FROM archive_forget f STRAIGHT_JOIN %s e "
-                     "ON e.occurred_at = f.occurred_at AND e.id = f.id",
-                     detached);
-            if (!archive_exec(conn, "forget_detached", sql))
-                goto fail;
-        }
         /* The last key of this batch, where the next one starts. */
         if (mysql_query(conn,
                         "SELECT DATE_FORMAT(occurred_at, '%Y-%m-%d %H:%i:%s.%f'), id "
@@ -398,26 +392,8 @@ fail:
     return -1;
 }
 
-/* The archived events' event_ids rows and the events themselves, from the
- * detached table. */
-static bool archive_forget(MYSQL *conn, const char *detached)
-{
-    if (!archive_names_ok("forget", NULL, detached))
-        return false;
-    return archive_forget_rows(conn, detached, detached) >= 0;
-}
-
-long long archive_forget_partition_ids(MYSQL *conn, const char *part)
-{
-    char source[64];
-    if (!archive_names_ok("forget_partition", part, NULL))
-        return -1;
-    snprintf(source, sizeof(source), "events PARTITION (%s)", part);
-    return archive_forget_rows(conn, source, NULL);
-}
-
 bool archive_partition(MYSQL *conn, const char *part, const char *dir, const char *out_path,
-                       long long *rows)
+                       long long *rows, long long *ids)
 {
     char detached[64], path[ARCHIVE_PATH_MAX], sql[128];
     if (!partition_name_is_monthly(part)) {
@@ -425,10 +401,14 @@ bool archive_partition(MYSQL *conn, const char *part, const char *dir, const cha
         return false;
     }
     snprintf(detached, sizeof(detached), "events_detached_%s", part);
+    *rows = 0;
+    *ids = 0;
     if (out_path != NULL)
         snprintf(path, sizeof(path), "%s", out_path);
-    else
+    else if (dir != NULL)
         snprintf(path, sizeof(path), "%s/events-%s.ndjson.gz", dir, part);
+    else
+        path[0] = '\0'; /* no file: the events are dropped */
     /* Only a month that is over, and that the table has. */
     struct partition_info *parts = NULL;
     size_t n = 0;
@@ -504,14 +484,21 @@ bool archive_partition(MYSQL *conn, const char *part, const char *dir, const cha
                 detached);
     }
     mysql_commit(conn);
-    if (!archive_write(conn, detached, path, rows))
+    if (*path != '\0' && !archive_write(conn, detached, path, rows))
         return false;
-    if (!archive_forget(conn, detached))
+    if (!archive_names_ok("forget", NULL, detached))
         return false;
+    *ids = archive_forget_ids(conn, detached);
+    if (*ids < 0)
+        return false;
+    /* Without a file (retention), the caller prunes sessions once, after
+     * every partition it drops. */
     snprintf(sql, sizeof(sql), "DROP TABLE %s", detached);
-    if (!archive_exec(conn, "drop_detached", sql) || prune_sessions(conn, bound) < 0)
+    if (!archive_exec(conn, "drop_detached", sql) ||
+        (*path != '\0' && prune_sessions(conn, bound) < 0))
         return false;
-    printf("archived %s: %lld events to %s (sha256 in %s.sha256)\n", part, *rows, path, path);
+    if (*path != '\0')
+        printf("archived %s: %lld events to %s (sha256 in %s.sha256)\n", part, *rows, path, path);
     return true;
 }
 
@@ -539,11 +526,11 @@ int admin_archive(const struct config *cfg, int argc, char **argv)
     MYSQL *conn = db_connect(cfg, &cfg->accounts.admin);
     if (conn == NULL)
         return ADMIN_FAIL;
-    long long rows = 0;
+    long long rows = 0, ids = 0;
     bool ok =
         mysql_autocommit(conn, 0) == 0 &&
         db_exec(conn, "set_isolation", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") &&
-        archive_partition(conn, part, ".", out, &rows);
+        archive_partition(conn, part, ".", out, &rows, &ids);
     mysql_close(conn);
     return ok ? ADMIN_OK : ADMIN_FAIL;
 }

@@ -10,18 +10,15 @@
 /* Moves events partition `part` (pYYYYMM, a month that is over) out of the
  * database into out_path, or DIR/events-pYYYYMM.ndjson.gz when out_path is
  * NULL, with its .sha256, then removes its event_ids rows and the sessions
- * left without events. *rows receives the number of events written.
- * Returns false (reported on stderr) on failure; a detached table left by
- * a failure is picked up by the next call. conn is in manual commit. */
+ * left without events. With dir and out_path both NULL no file is written:
+ * the partition's events are dropped the same way (retention without an
+ * archive_dir), swapped out by EXCHANGE PARTITION first, so no event can
+ * land in it between the event_ids walk and the drop, and the sessions are
+ * left to the caller (prune_sessions, once for every partition it drops). *rows receives the
+ * number of events written, *ids the event_ids rows deleted. Returns false
+ * (reported on stderr) on failure; a detached table left by a failure is
+ * picked up by the next call. conn is in manual commit. */
 bool archive_partition(MYSQL *conn, const char *part, const char *dir, const char *out_path,
-                       long long *rows);
-
-/* Deletes the event_ids rows of the events in events partition `part`
- * (pYYYYMM), in bounded batches, each its own transaction, leaving the
- * events where they are: what `retention --apply` does before it drops a
- * partition (event_ids has no time index since migration 014, so once the
- * partition is gone nothing says which of its rows were those events').
- * Returns the rows deleted, or -1 (logged). conn is in manual commit. */
-long long archive_forget_partition_ids(MYSQL *conn, const char *part);
+                       long long *rows, long long *ids);
 
 #endif

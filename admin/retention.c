@@ -7,17 +7,22 @@
  * whatever the size and leaves no fragmented table behind, where a DELETE
  * of a month would run for hours and hold locks.
  *
- * What a dropped events partition would leave behind is removed in
+ * An events partition goes as `eye-admin archive` takes one
+ * (admin/archive.c), with or without the file: swapped with an empty table
+ * by EXCHANGE PARTITION and dropped (metadata only, milliseconds), so no
+ * event can land in it afterwards; then what it leaves behind is removed in
  * bounded batches, each its own short transaction, so ingest and the spool
- * never wait long: before the drop, the event_ids rows of its events
- * (walking the partition by primary key: event_ids has no time index
- * since migration 014; a run that stops before the drop does it again),
- * after it, sessions last seen before the partition's bound that have no
- * event left. A session is deleted only while this holds its row lock (SELECT ...
- * FOR UPDATE) and finds no event for it: a spooler storing an event for the
- * session holds the same lock until it commits, so an event can never end
- * up pointing at a deleted session. event_quarantine is small and deleted
- * in batches by quarantined_at.
+ * never wait long: the event_ids rows of its events, by walking the
+ * detached table by primary key (event_ids has no time index since
+ * migration 014), the detached table, and sessions last seen before the
+ * partition's bound that have no event left. A run that stops finishes from
+ * the detached table the next time. A session is deleted only while this
+ * holds its row lock (SELECT ... FOR UPDATE) and finds no event for it: a
+ * spooler storing an event for the session holds the same lock until it
+ * commits (and a batch that finds a session it resolved gone is retried,
+ * spool/batch.c), so an event can never end up pointing at a deleted
+ * session. event_quarantine is small and deleted in batches by
+ * quarantined_at.
  */
 #include "autoconfig.h"
 
@@ -260,22 +265,17 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
     for (int t = 0; t < PARTITION_NTABLES; t++) {
         if (apply) {
             /* Oldest first: a failure leaves the oldest data gone, never a
-             * gap in the middle. An archived partition's event_ids rows go
-             * with its archive. */
+             * gap in the middle. An events partition goes as an archive
+             * takes it, with the file when retention.archive_dir is set. */
             for (size_t i = 0; i < plans[t].ndrop; i++) {
                 long long rows = 0, forgotten = 0;
                 const char *part = plans[t].parts[i].name;
-                bool archive = t == 0 && *cfg->retention.archive_dir != '\0';
-                if (t == 0 && !archive) {
-                    forgotten = archive_forget_partition_ids(conn, part);
-                    if (forgotten < 0)
-                        goto done;
-                    ids += forgotten;
-                }
-                if (archive
-                        ? !archive_partition(conn, part, cfg->retention.archive_dir, NULL, &rows)
-                        : !partition_drop(conn, plans[t].table, part))
+                const char *dir =
+                    *cfg->retention.archive_dir != '\0' ? cfg->retention.archive_dir : NULL;
+                if (t == 0 ? !archive_partition(conn, part, dir, NULL, &rows, &forgotten)
+                           : !partition_drop(conn, plans[t].table, part))
                     goto done;
+                ids += forgotten;
             }
         }
         retention_print_plan(&plans[t], apply, partition_columns[t]);
