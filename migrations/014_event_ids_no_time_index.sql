@@ -3,10 +3,11 @@
 --
 -- ix_event_ids_time (occurred_at) was there for one reader: `eye-admin
 -- retention --apply`, which deleted the event_ids rows of a dropped events
--- partition by time after the drop. It now deletes them before the drop,
--- walking the partition by its primary key and each row of event_ids by
--- its own (admin/retention.c; `eye-admin archive` already did so), and a
--- run that stops before the drop does it again. Every stored event paid
+-- partition by time after the drop. It now takes a month out as `eye-admin
+-- archive` does: the partition swapped out by EXCHANGE PARTITION and
+-- dropped, then its event_ids rows deleted by walking the detached table
+-- by its primary key and each row of event_ids by its own, then the table
+-- dropped (admin/archive.c; a run that stops finishes from the table). Every stored event paid
 -- for the index: 35 bytes on disk and ~0.7 us of mariadbd CPU per event
 -- (bench/README.md, "What a stored event costs"). The occurred_at column
 -- stays (the event's partition, for a person reading the table).
