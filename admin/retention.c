@@ -262,6 +262,8 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
     }
 
     long long ids = 0;
+    const char *archive_dir =
+        *cfg->retention.archive_dir != '\0' ? cfg->retention.archive_dir : NULL;
     for (int t = 0; t < PARTITION_NTABLES; t++) {
         if (apply) {
             /* Oldest first: a failure leaves the oldest data gone, never a
@@ -270,9 +272,7 @@ int admin_retention(const struct config *cfg, int argc, char **argv)
             for (size_t i = 0; i < plans[t].ndrop; i++) {
                 long long rows = 0, forgotten = 0;
                 const char *part = plans[t].parts[i].name;
-                const char *dir =
-                    *cfg->retention.archive_dir != '\0' ? cfg->retention.archive_dir : NULL;
-                if (t == 0 ? !archive_partition(conn, part, dir, NULL, &rows, &forgotten)
+                if (t == 0 ? !archive_partition(conn, part, archive_dir, NULL, &rows, &forgotten)
                            : !partition_drop(conn, plans[t].table, part))
                     goto done;
                 ids += forgotten;
