@@ -114,6 +114,17 @@ workers() {
   ps -o pid=,stat= --ppid "$parents" | awk '$2 !~ /^Z/ { print $1 }'
 }
 
+# replaced OLD [N]: true when the server's live eye.fcgi processes are all
+# new (none is in the list OLD) and there are N of them (default: at least
+# one). One snapshot of workers: with two, a killed worker still listed by
+# the first and reaped before the second would pass for a replacement.
+replaced() {
+  local now
+  now=$(workers)
+  [ -n "$now" ] && [ -z "$(comm -12 <(echo "$1" | sort) <(echo "$now" | sort))" ] &&
+    { [ -z "${2:-}" ] || [ "$(echo "$now" | wc -l)" -eq "$2" ]; }
+}
+
 # in_flight: FastCGI connections open between the server and eye.fcgi
 # (each carries one request; neither server keeps idle ones).
 in_flight() { awk -v p="$SOCKETS" '$6 == "03" && index($8, p) == 1' /proc/net/unix | wc -l; }
@@ -207,7 +218,7 @@ case_worker_killed_mid_request() {
   # The server starts a new worker; the client retries as told.
   wait_for 20 healthy
   ok $? "$SERVER: healthy again after the kill (a new eye.fcgi)"
-  [ -n "$(workers)" ] && [ -z "$(comm -12 <(echo "$pids" | sort) <(workers | sort))" ]
+  replaced "$pids"
   ok $? "$SERVER: the workers are new processes ($(echo $(workers)))"
   code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KEY" \
     -H 'Content-Type: application/json' --data-binary "[$(event "$s" "$id")]" "$BASE/v1/events")
@@ -224,22 +235,35 @@ case_worker_killed_during_upload() {
     "$KEY" "${#body}" "${body:0:20}" >&3
   sleep 0.3
   old=$(workers)
+  [ -n "$old" ]
+  ok $? "$SERVER: eye.fcgi processes to kill during the upload: $(echo $old)"
   kill -KILL $old
-  # Before the body is complete, let the server notice: lighttpd restarts
-  # its workers by itself; mod_fcgid's process manager notes the exit (and
-  # starts a new process for the next request; until it has noticed, it
-  # still hands requests to the dead one, which is then a 503).
-  local pid
+  # Before the body is complete, let the server notice, or it has no worker
+  # to hand the body to and answers 503 itself.
+  # - lighttpd restarts its workers by itself, but not at once when the
+  #   last start was within the same second (gw_backend's "avoid spinning":
+  #   case_worker_killed_mid_request's restart usually was): then its
+  #   once-a-second timer does, and a body completed before that gets 503,
+  #   "all handlers ... are down". Wait until every killed worker has been
+  #   replaced; lighttpd listens on a worker's socket before it starts the
+  #   worker, so from then on a connection waits for the new process.
+  # - mod_fcgid's process manager notes the exit (and starts a new process
+  #   for the next request; until it has noticed, it still hands requests
+  #   to the dead one, which is then a 503).
+  local pid rc=0 seen
   case $SERVER in
     lighttpd)
-      wait_for 10 eval '[ -n "$(workers)" ] && [ -z "$(comm -12 <(echo "$old" | sort) <(workers | sort))" ]'
+      wait_for 10 replaced "$old" "$(echo "$old" | wc -l)" || rc=1
+      seen="replaced by $(echo $(workers))"
       ;;
     apache)
       for pid in $old; do
-        wait_for 15 grep -q "eye.fcgi($pid) exit" "$APACHE_DIR/error.log"
+        wait_for 15 grep -q "eye.fcgi($pid) exit" "$APACHE_DIR/error.log" || rc=1
       done
+      seen="mod_fcgid logged their exit"
       ;;
   esac
+  ok $rc "$SERVER: the server noticed the killed workers before the body was complete ($seen)"
   printf '%s' "${body:20}" >&3
   timeout 20 cat <&3 >"$TMP/upload.out"
   exec 3>&-
