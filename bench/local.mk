@@ -3,8 +3,8 @@
 # declared in validators/local.mk, beside the code it measures).
 EXTRA_PROGRAMS += bench/noop_fcgi bench/insert_rate
 CLEANFILES += bench/noop_fcgi$(EXEEXT) bench/insert_rate$(EXEEXT)
-EXTRA_DIST += bench/run.sh bench/cluster.sh bench/ingest.lua bench/README.md bench/partitions.sh bench/migrate_009.sh bench/migrate_013.sh \
-	bench/queries/run.sh bench/queries/load.sh bench/queries/gen_events.c bench/queries/sqltime.c
+EXTRA_DIST += bench/run.sh bench/cluster.sh bench/ingest.lua bench/README.md bench/partitions.sh bench/layout.sh bench/migrate_009.sh bench/migrate_013.sh \
+	bench/queries/run.sh bench/queries/load.sh bench/queries/common.sh bench/queries/gen_events.c bench/queries/sqltime.c
 
 bench_noop_fcgi_SOURCES = bench/noop_fcgi.c
 bench_noop_fcgi_LDADD = $(FCGI_LIBS)

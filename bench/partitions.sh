@@ -21,38 +21,8 @@ case $N in '' | *[!0-9]*) echo "usage: $0 [N]" >&2; exit 2 ;; esac
 BENCH_SRC=$(cd "$(dirname "$0")/.." && pwd)
 EYE_BUILDDIR=${EYE_BUILDDIR:-$BENCH_SRC/build}
 REPS=${BENCH_REPS:-200}
-[ -x "$EYE_BUILDDIR/admin/eye-admin" ] || { echo "partitions: build first (no $EYE_BUILDDIR/admin/eye-admin)" >&2; exit 1; }
-
-. "$BENCH_SRC/scripts/stack.sh"
-. "$BENCH_SRC/bench/queries/load.sh"
-STACK_SRCDIR=$BENCH_SRC
-STACK_BUILDDIR=$EYE_BUILDDIR
-STACK_TEMPLATE=$EYE_BUILDDIR/tests/mariadb-template
-STACK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/eye-bench-parts.XXXXXX")
-STACK_DB_PORT=
-STACK_DB_PID=
-cleanup() {
-  stack_mariadb_stop
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "partitions: state kept in $STACK_DIR" >&2; else rm -rf "$STACK_DIR"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-BIN=$STACK_DIR/bin
-mkdir -p "$BIN"
-cc -O2 -Wall -o "$BIN/gen_events" "$BENCH_SRC/bench/queries/gen_events.c"
-# shellcheck disable=SC2046
-cc -O2 -Wall -o "$BIN/sqltime" "$BENCH_SRC/bench/queries/sqltime.c" \
-  $(pkg-config --cflags --libs libmariadb 2>/dev/null || pkg-config --cflags --libs mysqlclient)
-BENCH_GEN=$BIN/gen_events
-
-stack_mariadb_start
-stack_write_config "$STACK_DIR/eye.yaml"
-stack_schema
-sql() { stack_sql -N -B eye -e "$1"; }
-# Months of their own for the data's year (the bench's data is old).
-stack_admin partitions --ensure --from 2025-01 >/dev/null
-BENCH_DAYS=365 bench_load "$N" "$STACK_DIR/data"
+. "$BENCH_SRC/bench/queries/common.sh"
+bench_up partitions "$N" 365
 
 # The copy, by day over the same span.
 days=$(gawk 'BEGIN { t = mktime("2025 01 01 00 00 00"); for (i = 0; i < 396; i++) {
@@ -95,15 +65,7 @@ cut -f1,3 "$STACK_DIR/plan" | sed 's/^/warm /' | "$BIN/sqltime" "$STACK_DB_SOCKE
 awk -F'\t' '{ print $1 " " $2 "\t" $3 }' "$STACK_DIR/plan" | "$BIN/sqltime" "$STACK_DB_SOCKET" root eye >"$STACK_DIR/times"
 
 echo
-printf '%-10s %-30s %9s %9s %8s\n' layout query median_ms p99_ms rows
-sort -t$'\t' -k1,1 -k2,2n "$STACK_DIR/times" | gawk -F'\t' '
-  { k = $1; v[k][++n[k]] = $2; r[k] += $3 }
-  END {
-    PROCINFO["sorted_in"] = "@ind_str_asc"
-    for (k in v) { m = n[k]; asort(v[k]); split(k, p, " ")
-      lay = (p[1] == "events") ? "monthly" : "daily"; q = substr(k, length(p[1]) + 2)
-      printf "%-10s %-30s %9.2f %9.2f %8.0f\n", lay, q, v[k][int((m + 1) / 2)], v[k][int(m * 0.99 + 0.999)], r[k] / m }
-  }'
+bench_summary "events=monthly events_day=daily" <"$STACK_DIR/times"
 
 # DROP PARTITION: one month, as one partition or as its days.
 t0=$(date +%s.%N); sql "ALTER TABLE events DROP PARTITION p202503"; t1=$(date +%s.%N)
