@@ -14,10 +14,11 @@
  * the partition's events are dropped the same way (retention without an
  * archive_dir), swapped out by EXCHANGE PARTITION first, so no event can
  * land in it between the event_ids walk and the drop, and the sessions are
- * left to the caller (prune_sessions, once for every partition it drops). *rows receives the
- * number of events written, *ids the event_ids rows deleted. Returns false
- * (reported on stderr) on failure; a detached table left by a failure is
- * picked up by the next call. conn is in manual commit. */
+ * left to the caller (prune_sessions, once for every partition it drops).
+ * *rows receives the number of events written, *ids the event_ids rows
+ * deleted. Returns false (reported on stderr) on failure; a detached table
+ * left by a failure is picked up by the next call. conn is in manual
+ * commit. */
 bool archive_partition(MYSQL *conn, const char *part, const char *dir, const char *out_path,
                        long long *rows, long long *ids);
 
